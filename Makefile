@@ -1,0 +1,79 @@
+# The two commands: `make run` (the app with demo data) and `make test` (lint + the whole suite).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint format assets install install-dev check-python clean bench
+
+run: install assets
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py sync_periodic_tasks
+	@echo
+	@echo "  Mentorship is starting at http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password for all: demo-password):"
+	@echo "    coordinator  coordinator@demo.mentorship.test"
+	@echo "    mentor       mentor@demo.mentorship.test"
+	@echo "    mentee       mentee@demo.mentorship.test"
+	@echo "    admin        admin@demo.mentorship.test   (also /admin/)"
+	@echo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install-dev assets
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	@# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
+	@$(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; \
+	  if [ $$code -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$code
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "Mentorship needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version)."; exit 1; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "Installing python3-venv (Debian/Ubuntu ship venv separately)..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
+
+$(PY): | check-python
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet ".[dev]"
+	@touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Third-party browser assets come from the npm registry, pinned by package-lock.json.
+assets: static/vendor/htmx.min.js
+
+static/vendor/htmx.min.js: package-lock.json
+	@command -v npm >/dev/null || { \
+	  echo "Installing Node.js and npm (for pinned front-end packages)..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	mkdir -p static/vendor
+	cp node_modules/htmx.org/dist/htmx.min.js $@
+
+bench: install-dev
+	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(PY) $$script; done || echo "no benchmarks yet"
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor staticfiles test-artifacts
