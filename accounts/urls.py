@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+app_name = "accounts"
+urlpatterns = [
+    path("settings/", views.settings_edit, name="settings"),
+]

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from programs.selectors import home_summary_for
+
+from .selectors import health_report
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """One front door. Anonymous visitors see what the product is; everyone else sees the places
+    that are theirs: programs they coordinate, cohorts they take part in, the admin for staff."""
+    if not request.user.is_authenticated:
+        return render(request, "core/home_anonymous.html")
+    summary = home_summary_for(user=request.user)
+    return render(request, "core/home.html", {"summary": summary})
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)

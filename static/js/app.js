@@ -1,0 +1,152 @@
+/*
+ * Mentorship: small progressive enhancements. No dependencies; loaded with `defer`.
+ * Everything here is optional: every page works without it.
+ *
+ * 1. <select data-detect-time-zone="true"> still at "UTC" is set to the browser's time
+ *    zone, when that zone is one of its options.
+ * 2. A form or button with data-confirm="message" asks window.confirm(message) before
+ *    submitting, and cancels when declined (also stops htmx from sending the request).
+ * 3. The mobile menu (<details class="nav-menu">) closes on Escape.
+ *
+ * Content that htmx swaps in later is enhanced too (htmx:load), when htmx is present.
+ */
+(function () {
+  "use strict";
+
+  function browserTimeZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    } catch (error) {
+      return "";
+    }
+  }
+
+  function detectTimeZones(root) {
+    var scope = root && root.querySelectorAll ? root : document;
+    var selects = Array.prototype.slice.call(
+      scope.querySelectorAll('select[data-detect-time-zone="true"]')
+    );
+    if (scope.matches && scope.matches('select[data-detect-time-zone="true"]')) {
+      selects.push(scope);
+    }
+    if (!selects.length) {
+      return;
+    }
+    var zone = browserTimeZone();
+    if (!zone || zone === "UTC") {
+      return;
+    }
+    selects.forEach(function (select) {
+      if (select.value !== "UTC") {
+        return;
+      }
+      var hasOption = Array.prototype.some.call(select.options, function (option) {
+        return option.value === zone;
+      });
+      if (hasOption) {
+        select.value = zone;
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      }
+    });
+  }
+
+  function confirmed(element) {
+    var message = element && element.getAttribute("data-confirm");
+    if (!message) {
+      return true;
+    }
+    return window.confirm(message);
+  }
+
+  function cancel(event) {
+    event.preventDefault();
+    event.stopPropagation();
+    if (event.stopImmediatePropagation) {
+      event.stopImmediatePropagation();
+    }
+  }
+
+  // Buttons (and links styled as buttons) with data-confirm. Capture phase on the document
+  // runs before htmx's own listeners on the element, so a refusal stops them as well.
+  document.addEventListener(
+    "click",
+    function (event) {
+      var target = event.target;
+      if (!target || !target.closest) {
+        return;
+      }
+      var trigger = target.closest("button[data-confirm], input[type='submit'][data-confirm], a[data-confirm]");
+      if (!trigger || trigger.disabled) {
+        return;
+      }
+      if (!confirmed(trigger)) {
+        cancel(event);
+        return;
+      }
+      // Remember the answer so the form's own data-confirm (if any) does not ask twice.
+      // The submit event follows synchronously; the timeout clears the flag if it never comes
+      // (e.g. the browser's own validation stopped the submission).
+      var form = trigger.form;
+      if (form && form.hasAttribute("data-confirm")) {
+        form.setAttribute("data-confirmed-once", "true");
+        window.setTimeout(function () {
+          form.removeAttribute("data-confirmed-once");
+        }, 0);
+      }
+    },
+    true
+  );
+
+  // Forms with data-confirm.
+  document.addEventListener(
+    "submit",
+    function (event) {
+      var form = event.target;
+      if (!form || form.nodeName !== "FORM" || !form.hasAttribute("data-confirm")) {
+        return;
+      }
+      if (form.getAttribute("data-confirmed-once") === "true") {
+        form.removeAttribute("data-confirmed-once");
+        return;
+      }
+      if (!confirmed(form)) {
+        cancel(event);
+      }
+    },
+    true
+  );
+
+  // Close the mobile menu with Escape and return focus to its toggle.
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") {
+      return;
+    }
+    var openMenu = document.querySelector("details.nav-menu[open]");
+    if (openMenu) {
+      openMenu.removeAttribute("open");
+      var summary = openMenu.querySelector("summary");
+      if (summary) {
+        summary.focus();
+      }
+    }
+  });
+
+  function init(root) {
+    detectTimeZones(root || document);
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", function () {
+      init(document);
+    });
+  } else {
+    init(document);
+  }
+
+  // htmx fires htmx:load for the body on start and for every swapped-in element.
+  document.addEventListener("htmx:load", function (event) {
+    if (event.detail && event.detail.elt && event.detail.elt !== document.body) {
+      init(event.detail.elt);
+    }
+  });
+})();
