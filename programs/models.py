@@ -1,0 +1,266 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+DEFAULT_AGREEMENT_TEMPLATE = """\
+Purpose: what we want to achieve together in this program.
+Meetings: how often we meet, for how long, and how (in person, video, phone).
+Confidentiality: what we discuss stays between us unless we both agree otherwise.
+Feedback: we give each other honest, kind feedback, both ways.
+Ending: either of us can end the relationship early by telling the other and the coordinator.
+"""
+
+
+class Competency(models.Model):
+    """A term of the shared vocabulary: something a person can develop, seek, offer or be expert
+    in. Matching compares these, so duplicates are merged rather than left to drift."""
+
+    class Status(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        SUGGESTED = "suggested", "Suggested (awaiting a coordinator)"
+
+    name = models.CharField(max_length=100)
+    description = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPROVED)
+    suggested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "competencies"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="competency_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CompetencySynonym(models.Model):
+    """Another way people write a competency ("public speaking" for "presentation skills")."""
+
+    competency = models.ForeignKey(Competency, on_delete=models.CASCADE, related_name="synonyms")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(Lower("name"), name="competency_synonym_name_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.competency}"
+
+
+class Program(models.Model):
+    class Kind(models.TextChoices):
+        ONE_TO_ONE = "one_to_one", "One-to-one"
+        REVERSE = "reverse", "Reverse mentoring"
+        PEER = "peer", "Peer mentoring"
+        CIRCLE = "circle", "Group circles"
+
+    name = models.CharField(max_length=150)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.ONE_TO_ONE)
+    coordinators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="coordinated_programs", blank=True
+    )
+    meeting_cadence_days = models.PositiveSmallIntegerField(
+        default=14, help_text="How often pairs are expected to meet, in days."
+    )
+    length_weeks = models.PositiveSmallIntegerField(
+        default=26, help_text="How long a cohort's relationships run, in weeks."
+    )
+    default_mentor_capacity = models.PositiveSmallIntegerField(
+        default=1, help_text="How many mentees a mentor takes unless they say otherwise."
+    )
+    circle_size = models.PositiveSmallIntegerField(
+        default=5, help_text="Group circles only: members per circle, mentors included."
+    )
+    mentors_per_circle = models.PositiveSmallIntegerField(
+        default=1, help_text="Group circles only: one or two mentors lead each circle."
+    )
+    mentees_may_request = models.BooleanField(
+        default=False, help_text="Mentees may browse recommended mentors and request one."
+    )
+    allows_external_mentors = models.BooleanField(default=False)
+    agreement_template = models.TextField(default=DEFAULT_AGREEMENT_TEMPLATE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(meeting_cadence_days__gte=1), name="program_cadence_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(mentors_per_circle__in=[1, 2]),
+                name="program_one_or_two_circle_mentors",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(circle_size__gte=2), name="program_circle_has_members"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FeedbackQuestion(models.Model):
+    """A question of the program's midpoint and final surveys."""
+
+    class AnswerKind(models.TextChoices):
+        SCALE = "scale", "Scale of 1 to 5"
+        TEXT = "text", "Free text"
+
+    class AskedOf(models.TextChoices):
+        MENTEE = "mentee", "Mentees, about their mentor and the relationship"
+        MENTOR = "mentor", "Mentors, about their mentee and the relationship"
+        EVERYONE = "everyone", "Everyone"
+
+    class VisibleTo(models.TextChoices):
+        PARTNER = "partner", "The partner and the coordinator"
+        COORDINATOR = "coordinator", "The coordinator only"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(max_length=300)
+    answer_kind = models.CharField(max_length=5, choices=AnswerKind.choices)
+    asked_of = models.CharField(max_length=8, choices=AskedOf.choices, default=AskedOf.EVERYONE)
+    visible_to = models.CharField(
+        max_length=11, choices=VisibleTo.choices, default=VisibleTo.COORDINATOR
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["program", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Cohort(models.Model):
+    """One run of a program, with its own people, dates and lifecycle."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ENROLLING = "enrolling", "Enrolling"
+        MATCHING = "matching", "Matching"
+        ACTIVE = "active", "Active"
+        CLOSING = "closing", "Closing"
+        CLOSED = "closed", "Closed"
+
+    program = models.ForeignKey(Program, on_delete=models.CASCADE, related_name="cohorts")
+    name = models.CharField(max_length=150)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    enrolment_opens_on = models.DateField(null=True, blank=True)
+    enrolment_closes_on = models.DateField(null=True, blank=True)
+    cloned_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-starts_on", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gt=models.F("starts_on")),
+                name="cohort_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(enrolment_opens_on__isnull=True)
+                | models.Q(enrolment_closes_on__isnull=True)
+                | models.Q(enrolment_closes_on__gte=models.F("enrolment_opens_on")),
+                name="cohort_enrolment_window_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program} — {self.name}"
+
+
+class Enrolment(models.Model):
+    """A person's place in one cohort: their role, where their application stands, and what they
+    bring and seek this time."""
+
+    class Role(models.TextChoices):
+        MENTOR = "mentor", "Mentor"
+        MENTEE = "mentee", "Mentee"
+        PEER = "peer", "Peer"
+
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        APPLIED = "applied", "Applied"
+        APPROVED = "approved", "Approved"
+        WAITLISTED = "waitlisted", "Waitlisted"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="enrolments")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enrolments"
+    )
+    role = models.CharField(max_length=6, choices=Role.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.APPLIED)
+    capacity = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Mentors: how many mentees they can take this cohort."
+    )
+    competencies = models.ManyToManyField(
+        Competency, through="EnrolmentCompetency", related_name="enrolments", blank=True
+    )
+    development_goals = models.TextField(
+        blank=True, help_text="In their own words: what they want to develop."
+    )
+    hopes = models.TextField(blank=True, help_text="What they hope to get out of the program.")
+    availability = models.CharField(
+        max_length=200, blank=True, help_text="e.g. “Tuesday and Thursday afternoons”."
+    )
+    prefers_other_department = models.BooleanField(default=False)
+    prefers_same_time_zone = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cohort", "role", "user__display_name"]
+        constraints = [
+            models.UniqueConstraint(fields=["cohort", "user"], name="enrolment_once_per_cohort"),
+            models.CheckConstraint(
+                condition=models.Q(role="mentee", capacity__isnull=True) | ~models.Q(role="mentee"),
+                name="enrolment_capacity_only_for_mentors",
+            ),
+        ]
+        indexes = [models.Index(fields=["cohort", "role", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.get_role_display().lower()} in {self.cohort}"
+
+
+class EnrolmentCompetency(models.Model):
+    class Kind(models.TextChoices):
+        DEVELOP = "develop", "Wants to develop"
+        SEEK = "seek", "Seeks the skill"
+        OFFER = "offer", "Offers the skill"
+        EXPERTISE = "expertise", "Has expertise"
+
+    enrolment = models.ForeignKey(
+        Enrolment, on_delete=models.CASCADE, related_name="competency_links"
+    )
+    competency = models.ForeignKey(Competency, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=9, choices=Kind.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrolment", "competency", "kind"], name="enrolment_competency_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enrolment.user}: {self.get_kind_display().lower()} {self.competency}"
