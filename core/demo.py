@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Profile, User
 from programs.models import (
     Cohort,
+    CohortQuestion,
     Competency,
     CompetencySynonym,
     Enrolment,
@@ -24,6 +25,7 @@ from programs.models import (
     FeedbackQuestion,
     Program,
 )
+from programs.services import coordinators_group_ensure
 
 DEMO_DOMAIN = "demo.mentorship.test"
 DEMO_PASSWORD = "demo-password"
@@ -278,10 +280,29 @@ def demo_seed() -> DemoSummary:
         meeting_cadence_days=21,
         length_weeks=16,
     )
+    coordinators_group_ensure().user_set.add(coordinator, second_coordinator)
     one_to_one.coordinators.add(coordinator)
     peer.coordinators.add(coordinator, second_coordinator)
     cohort = _cohort(one_to_one, f"Spring {today.year + (1 if today.month > 6 else 0)}", today)
     peer_cohort = _cohort(peer, f"Peers {today.year}", today)
+    if not cohort.questions.exists():
+        CohortQuestion.objects.bulk_create(
+            [
+                CohortQuestion(
+                    cohort=cohort,
+                    text="Has your manager agreed to the time this takes (about 2 hours a month)?",
+                    answer_kind=CohortQuestion.AnswerKind.YES_NO,
+                    is_required=True,
+                    position=0,
+                ),
+                CohortQuestion(
+                    cohort=cohort,
+                    text="Anything the coordinator should know when matching you?",
+                    answer_kind=CohortQuestion.AnswerKind.LONG_TEXT,
+                    position=1,
+                ),
+            ]
+        )
 
     mentors = []
     for i in range(MENTOR_COUNT):

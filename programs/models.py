@@ -1,8 +1,17 @@
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
 
 DEFAULT_AGREEMENT_TEMPLATE = """\
 Purpose: what we want to achieve together in this program.
@@ -164,6 +173,14 @@ class Cohort(models.Model):
     cloned_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    application_token = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_token,
+        help_text="The secret part of the cohort's public application link.",
+    )
+    final_feedback_opened_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -184,6 +201,38 @@ class Cohort(models.Model):
 
     def __str__(self) -> str:
         return f"{self.program} — {self.name}"
+
+    @property
+    def enrolment_window_is_open(self) -> bool:
+        today = timezone.localdate()
+        if self.status != self.Status.ENROLLING:
+            return False
+        if self.enrolment_opens_on and today < self.enrolment_opens_on:
+            return False
+        return not (self.enrolment_closes_on and today > self.enrolment_closes_on)
+
+
+class CohortQuestion(models.Model):
+    """A question the coordinator adds to the cohort's application form."""
+
+    class AnswerKind(models.TextChoices):
+        SHORT_TEXT = "short", "Short answer"
+        LONG_TEXT = "long", "Paragraph"
+        YES_NO = "yes_no", "Yes or no"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="questions")
+    text = models.CharField(max_length=300)
+    answer_kind = models.CharField(
+        max_length=6, choices=AnswerKind.choices, default=AnswerKind.SHORT_TEXT
+    )
+    is_required = models.BooleanField(default=False)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["cohort", "position", "pk"]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class Enrolment(models.Model):
@@ -224,6 +273,11 @@ class Enrolment(models.Model):
     )
     prefers_other_department = models.BooleanField(default=False)
     prefers_same_time_zone = models.BooleanField(default=False)
+    application_answers = models.JSONField(
+        default=dict, blank=True, help_text="Answers to the cohort's own questions, by question id."
+    )
+    withdrawal_reason = models.CharField(max_length=300, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -240,6 +294,22 @@ class Enrolment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.get_role_display().lower()} in {self.cohort}"
+
+    STATUS_EXPLANATIONS = {
+        Status.INVITED: "The coordinator added you to this cohort and will confirm your place. "
+        "Check your details meanwhile.",
+        Status.APPLIED: "Your application is with the coordinator.",
+        Status.APPROVED: "You are in. Matching comes next.",
+        Status.WAITLISTED: "You are on the waiting list; the coordinator will tell you if a "
+        "place opens.",
+        Status.DECLINED: "The coordinator could not offer you a place this time.",
+        Status.WITHDRAWN: "You withdrew.",
+    }
+
+    @property
+    def status_explanation(self) -> str:
+        """What the status means for the participant, in their words (home and enrolment)."""
+        return self.STATUS_EXPLANATIONS[self.status]
 
 
 class EnrolmentCompetency(models.Model):
@@ -264,3 +334,90 @@ class EnrolmentCompetency(models.Model):
 
     def __str__(self) -> str:
         return f"{self.enrolment.user}: {self.get_kind_display().lower()} {self.competency}"
+
+
+INVITATION_LIFETIME = timedelta(days=14)
+
+
+def invitation_expiry() -> timezone.datetime:
+    return timezone.now() + INVITATION_LIFETIME
+
+
+class Invitation(models.Model):
+    """A single-use, expiring link that brings one person into a cohort in a given role."""
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=6, choices=Enrolment.Role.choices)
+    is_external = models.BooleanField(
+        default=False, help_text="A mentor from outside the organisation."
+    )
+    token = models.CharField(max_length=64, unique=True, default=new_token)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(default=invitation_expiry)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="accepted_invitations",
+    )
+    renewal_requested_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["cohort", "email"])]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.email} to {self.cohort}"
+
+    @property
+    def is_used(self) -> bool:
+        return self.accepted_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return not self.is_used and timezone.now() >= self.expires_at
+
+
+class ParticipantImport(models.Model):
+    """An uploaded participant file between upload and import: the parsed table is kept so the
+    coordinator can fix the column mapping and preview without uploading again."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for review"
+        IMPORTED = "imported", "Imported"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    headers = models.JSONField(default=list)
+    rows = models.JSONField(default=list, help_text="[line, [cells…]] pairs as read.")
+    mapping = models.JSONField(default=dict, help_text="Column index → field name.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    imported_count = models.PositiveIntegerField(default=0)
+    created_people = models.PositiveIntegerField(default=0, help_text="New accounts made.")
+    enrolled_count = models.PositiveIntegerField(default=0, help_text="Added to the cohort.")
+    updated_count = models.PositiveIntegerField(default=0, help_text="Already in; updated.")
+    invited_at = models.DateTimeField(null=True, blank=True)
+    invited_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} into {self.cohort}"
+
+
+# Created by migration 0002 (and by `services.coordinators_group_ensure`); an admin adds people
+# to it to let them create programs and look after the shared vocabulary.
+COORDINATORS_GROUP = "Program coordinators"
+COORDINATORS_GROUP_PERMISSIONS = ("add_program", "change_competency")
