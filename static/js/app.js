@@ -131,8 +131,34 @@
     }
   });
 
+  // A checkbox with data-select-all="<name>" ticks or clears every checkbox of that name in
+  // its form, and shows "some" as indeterminate. Without JavaScript rows are ticked one by one.
+  function wireSelectAll(root) {
+    root.querySelectorAll("input[type=checkbox][data-select-all]").forEach(function (all) {
+      var scope = all.form || document;
+      var boxes = scope.querySelectorAll(
+        'input[type="checkbox"][name="' + all.getAttribute("data-select-all") + '"]'
+      );
+      all.addEventListener("change", function () {
+        boxes.forEach(function (box) {
+          box.checked = all.checked;
+        });
+      });
+      boxes.forEach(function (box) {
+        box.addEventListener("change", function () {
+          var ticked = Array.prototype.filter.call(boxes, function (b) {
+            return b.checked;
+          }).length;
+          all.checked = ticked === boxes.length;
+          all.indeterminate = ticked > 0 && ticked < boxes.length;
+        });
+      });
+    });
+  }
+
   function init(root) {
     detectTimeZones(root || document);
+    wireSelectAll(root || document);
   }
 
   if (document.readyState === "loading") {

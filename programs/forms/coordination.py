@@ -1,0 +1,278 @@
+"""Forms of the coordinator pages: programs, cohorts, application questions and the people list.
+
+Forms only validate what a person typed; the services own the rules and raise `ValidationError`,
+which `form_add_service_error` puts back on the form beside the field it concerns.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from programs.models import Cohort, CohortQuestion, Enrolment, Program
+from programs.services import COORDINATOR_SETTABLE_STATUSES, PROGRAM_SETTINGS_FIELDS
+
+DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+KIND_EXPLANATIONS = {
+    Program.Kind.ONE_TO_ONE: "A mentor takes up to a set number of mentees, one relationship each.",
+    Program.Kind.REVERSE: "The more junior person mentors the more senior one.",
+    Program.Kind.PEER: "People at a similar level pair up and mentor each other.",
+    Program.Kind.CIRCLE: "Small groups meet with one or two mentors.",
+}
+KIND_LOCKED_HELP = (
+    "The kind cannot change any more: a cohort of this program has already left draft."
+)
+KIND_LOCKED = "The kind of a program cannot change once one of its cohorts has left draft."
+SELECT_SOMEONE = "Select at least one person."
+STATUS_ACTIONS = {
+    Enrolment.Status.APPROVED: ("Approve", "approved"),
+    Enrolment.Status.WAITLISTED: ("Waitlist", "waitlisted"),
+    Enrolment.Status.DECLINED: ("Decline", "declined"),
+}
+
+
+def form_add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's `ValidationError` on `form`: field errors beside their field when the
+    form has it, everything else at the top of the form."""
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            field = name if name in form.fields and name != NON_FIELD_ERRORS else None
+            form.add_error(field, messages)
+    else:
+        form.add_error(None, error.messages)
+
+
+# --- Programs -------------------------------------------------------------------------------
+
+
+class ProgramForm(forms.Form):
+    """The settings of a program (services.PROGRAM_SETTINGS_FIELDS, nothing else)."""
+
+    name = forms.CharField(max_length=150)
+    description = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="What the program is for and who it is for. Participants see this.",
+    )
+    kind = forms.ChoiceField(
+        label="Kind of mentoring", choices=Program.Kind.choices, widget=forms.RadioSelect
+    )
+    meeting_cadence_days = forms.IntegerField(
+        label="Meet every (days)",
+        min_value=1,
+        max_value=365,
+        help_text="How often pairs are expected to meet, in days.",
+    )
+    length_weeks = forms.IntegerField(
+        label="Length (weeks)",
+        min_value=1,
+        max_value=260,
+        help_text="How long a cohort's relationships run, in weeks.",
+    )
+    default_mentor_capacity = forms.IntegerField(
+        label="Mentees per mentor",
+        min_value=1,
+        max_value=50,
+        help_text="How many mentees a mentor takes unless they say otherwise.",
+    )
+    circle_size = forms.IntegerField(
+        label="Circle size",
+        min_value=2,
+        max_value=50,
+        help_text="Group circles only: members per circle, mentors included.",
+    )
+    mentors_per_circle = forms.TypedChoiceField(
+        label="Mentors per circle",
+        choices=[(1, "One"), (2, "Two")],
+        coerce=int,
+        help_text="Group circles only: one or two mentors lead each circle.",
+    )
+    mentees_may_request = forms.BooleanField(
+        label="Mentees may request a mentor",
+        required=False,
+        help_text="Mentees may browse recommended mentors and request one.",
+    )
+    allows_external_mentors = forms.BooleanField(
+        label="Allow mentors from outside the organisation", required=False
+    )
+    agreement_template = forms.CharField(
+        label="Mentoring agreement",
+        widget=forms.Textarea(attrs={"rows": 7}),
+        help_text="The starting text each pair adapts into their own agreement.",
+    )
+
+    def __init__(self, *args: Any, kind_locked: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.kind_locked = kind_locked
+        if kind_locked:
+            # A disabled field ignores what is posted and keeps its initial value; clean_kind
+            # refuses a change anyway, should a caller pass one without disabling.
+            self.fields["kind"].disabled = True
+            self.fields["kind"].help_text = KIND_LOCKED_HELP
+
+    @classmethod
+    def initial_for(cls, program: Program | None = None) -> dict[str, object]:
+        """The form's starting values: the program's own, or a new program's defaults."""
+        source = program if program is not None else Program()
+        return {name: getattr(source, name) for name in PROGRAM_SETTINGS_FIELDS}
+
+    def clean_kind(self) -> str:
+        kind = self.cleaned_data["kind"]
+        if self.kind_locked and kind != self.get_initial_for_field(self.fields["kind"], "kind"):
+            raise ValidationError(KIND_LOCKED)
+        return kind
+
+    def kind_options(self) -> list[tuple[Any, str]]:
+        """Each kind's radio button with its one-line explanation, for the template."""
+        return [
+            (radio, KIND_EXPLANATIONS.get(radio.data["value"], ""))
+            for radio in self["kind"].subwidgets
+        ]
+
+
+class CoordinatorAddForm(forms.Form):
+    email = forms.EmailField(
+        label="Add a coordinator by email",
+        help_text="They need an account already; ask them to sign up first.",
+    )
+
+
+class CoordinatorRemoveForm(forms.Form):
+    user_id = forms.IntegerField(widget=forms.HiddenInput)
+
+
+# --- Cohorts --------------------------------------------------------------------------------
+
+
+class CohortForm(forms.Form):
+    name = forms.CharField(max_length=150, help_text="For example “Spring 2026”.")
+    starts_on = forms.DateField(label="Starts on", widget=DATE_INPUT)
+    ends_on = forms.DateField(label="Ends on", widget=DATE_INPUT)
+    enrolment_opens_on = forms.DateField(
+        label="Enrolment opens on",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="Leave empty to accept applications as soon as you open enrolment.",
+    )
+    enrolment_closes_on = forms.DateField(
+        label="Enrolment closes on",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="On or before the start date. Leave empty to close it by hand.",
+    )
+
+    @staticmethod
+    def initial_for(cohort: Cohort) -> dict[str, object]:
+        return {
+            "name": cohort.name,
+            "starts_on": cohort.starts_on,
+            "ends_on": cohort.ends_on,
+            "enrolment_opens_on": cohort.enrolment_opens_on,
+            "enrolment_closes_on": cohort.enrolment_closes_on,
+        }
+
+
+class CohortTransitionForm(forms.Form):
+    to_status = forms.ChoiceField(choices=Cohort.Status.choices)
+
+
+class CohortCloneForm(forms.Form):
+    name = forms.CharField(max_length=150, label="Name of the next cohort")
+    starts_on = forms.DateField(
+        label="Starts on",
+        widget=DATE_INPUT,
+        help_text="The end date and the enrolment window move by the same number of days.",
+    )
+
+
+class CohortQuestionForm(forms.Form):
+    text = forms.CharField(label="Question", max_length=300)
+    answer_kind = forms.ChoiceField(
+        label="Answer", choices=CohortQuestion.AnswerKind.choices, initial="short"
+    )
+    is_required = forms.BooleanField(label="Required", required=False)
+
+
+CohortQuestionFormSet = forms.formset_factory(
+    CohortQuestionForm,
+    extra=2,
+    can_delete=True,
+    can_delete_extra=False,
+    max_num=50,
+    validate_max=True,
+)
+
+
+def cohort_questions_from_formset(formset: forms.BaseFormSet) -> list[dict[str, object]]:
+    """The questions a valid formset keeps, in page order: filled rows not marked for removal."""
+    deleted = formset.deleted_forms
+    return [
+        {
+            "text": form.cleaned_data["text"],
+            "answer_kind": form.cleaned_data["answer_kind"],
+            "is_required": form.cleaned_data["is_required"],
+        }
+        for form in formset.forms
+        if form not in deleted and form.cleaned_data.get("text")
+    ]
+
+
+# --- People ---------------------------------------------------------------------------------
+
+
+class EnrolmentFilterForm(forms.Form):
+    """The people list's filters, read from the query string."""
+
+    role = forms.ChoiceField(required=False)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *Enrolment.Status.choices]
+    )
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Name, email, department"}),
+    )
+
+    def __init__(self, *args: Any, roles: frozenset[str] | set[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [("", "Any role")] + [
+            (value, label) for value, label in Enrolment.Role.choices if value in roles
+        ]
+
+    def filters(self) -> dict[str, str]:
+        """Valid filters only: a bad value in the query string is ignored, not an error page."""
+        if not self.is_valid():
+            return {"role": "", "status": "", "search": ""}
+        data = self.cleaned_data
+        return {"role": data["role"], "status": data["status"], "search": data["q"].strip()}
+
+
+class IdListField(forms.Field):
+    """Every value of a repeated parameter (`ids=1&ids=2`), as integers."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {
+        "required": SELECT_SOMEONE,
+        "invalid": "The selection was not understood; select the people again.",
+    }
+
+    def to_python(self, value: Any) -> list[int]:
+        if not value:
+            return []
+        try:
+            return [int(item) for item in value]
+        except (TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class EnrolmentBulkStatusForm(forms.Form):
+    ids = IdListField()
+    status = forms.ChoiceField(
+        label="Action",
+        choices=[(status, STATUS_ACTIONS[status][0]) for status in COORDINATOR_SETTABLE_STATUSES],
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -1,0 +1,164 @@
+"""Invitations: coordinators invite people by email; whoever holds a link accepts it (signing in,
+or setting a name and password on the spot), or asks for a new one when it is dead."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import User
+from programs import services
+from programs.forms.participation import (
+    InvitationAccountForm,
+    InvitationForm,
+    form_add_service_error,
+)
+from programs.models import Invitation
+from programs.selectors import (
+    cohort_list_visible_to,
+    enrolment_list_visible_to_participant,
+    invitation_list_for_cohort,
+)
+
+PAGE_SIZE = 50
+RENEWAL_REQUESTED = "We've asked the coordinator to send you a new invitation."
+NOT_A_VALID_ADDRESS = "not a valid address"
+
+
+def _invited_count(count: int) -> str:
+    return f"Invited {count} {'person' if count == 1 else 'people'}."
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_list(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort = get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
+    program = cohort.program
+    form = InvitationForm(request.POST or None, program=program)
+    if request.method == "POST" and form.is_valid():
+        role = form.cleaned_data["role"]
+        is_external = form.cleaned_data.get("is_external", False)
+        result = services.invitation_create_many(
+            cohort=cohort,
+            emails=form.valid_emails,
+            role=role,
+            invited_by=request.user,
+            is_external=is_external,
+        )
+        not_sent = [(address, NOT_A_VALID_ADDRESS) for address in form.invalid_emails]
+        not_sent += [(email, why.rstrip(".")) for email, why in result.refused.items()]
+        invited = len(result.sent)
+        if not not_sent:
+            messages.success(request, _invited_count(invited))
+            return redirect("programs:invitation_list", pk=cohort.pk)
+        if invited:
+            messages.success(request, _invited_count(invited))
+        # Keep only the addresses that were not sent, so fixing them and sending again is easy.
+        form = InvitationForm(
+            {**request.POST.dict(), "emails": "\n".join(address for address, _ in not_sent)},
+            program=program,
+        )
+        form.is_valid()
+        form.add_error(
+            "emails",
+            "Not sent: " + "; ".join(f"{address} ({reason})" for address, reason in not_sent),
+        )
+    page = Paginator(invitation_list_for_cohort(cohort=cohort), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "programs/invitation_list.html",
+        {"cohort": cohort, "program": program, "form": form, "page": page},
+    )
+
+
+def _invitation_by_token(token: str) -> Invitation:
+    return get_object_or_404(
+        Invitation.objects.select_related("cohort__program", "invited_by"), token=token
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation_by_token(token)
+    context: dict[str, object] = {
+        "invitation": invitation,
+        "cohort": invitation.cohort,
+        "program": invitation.cohort.program,
+    }
+    problem = services.invitation_problem(invitation=invitation)
+    if problem:
+        if request.user.is_authenticated and invitation.accepted_by_id == request.user.pk:
+            context["own_enrolment"] = (
+                enrolment_list_visible_to_participant(user=request.user)
+                .filter(cohort=invitation.cohort)
+                .first()
+            )
+        context["problem"] = problem
+        return render(request, "programs/invitation_problem.html", context)
+
+    user = request.user if request.user.is_authenticated else None
+    if user is not None:
+        if user.email.lower() != invitation.email:
+            context["someone_else"] = services.INVITATION_FOR_SOMEONE_ELSE.format(
+                email=invitation.email
+            )
+            return render(request, "programs/invitation_accept.html", context)
+        if request.method == "POST":
+            try:
+                _, enrolment = services.invitation_accept(invitation=invitation, user=user)
+            except ValidationError as error:
+                context["error"] = " ".join(error.messages)
+            else:
+                messages.success(
+                    request, f"You're in: welcome to {invitation.cohort.program.name}."
+                )
+                return redirect("programs:my_enrolment", pk=enrolment.pk)
+        return render(request, "programs/invitation_accept.html", context)
+
+    # Anonymous: people with a password sign in first; everyone else sets one here.
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    if existing is not None and existing.has_usable_password():
+        context["sign_in"] = True
+        return render(request, "programs/invitation_accept.html", context)
+    form = InvitationAccountForm(
+        request.POST or None,
+        initial={"display_name": existing.display_name if existing else ""},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, enrolment = services.invitation_accept(
+                invitation=invitation,
+                user=None,
+                display_name=form.cleaned_data["display_name"],
+                password=form.cleaned_data["password"],
+            )
+        except ValidationError as error:
+            form_add_service_error(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                f"Welcome, {user.get_short_name()}! Your account is ready and you're in "
+                f"{invitation.cohort.program.name}.",
+            )
+            return redirect("programs:my_enrolment", pk=enrolment.pk)
+    context["form"] = form
+    return render(request, "programs/invitation_accept.html", context)
+
+
+@require_POST
+def invitation_renew(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = _invitation_by_token(token)
+    # A live link needs no renewal: the page shows it as it is.
+    if services.invitation_problem(invitation=invitation):
+        services.invitation_request_renewal(invitation=invitation)
+        messages.success(request, RENEWAL_REQUESTED)
+    return redirect("programs:invitation_accept", token=invitation.token)

@@ -1,0 +1,131 @@
+"""Coordinator pages for programs: the list, creating and editing one, its detail page and who
+coordinates it. Every program is fetched through a selector scoped to the signed-in person, so
+anyone else gets a 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from programs import services
+from programs.forms.coordination import (
+    KIND_EXPLANATIONS,
+    CoordinatorAddForm,
+    CoordinatorRemoveForm,
+    ProgramForm,
+    form_add_service_error,
+)
+from programs.models import Cohort, Program
+from programs.selectors import program_list_coordinated_by, program_list_visible_to
+
+PER_PAGE = 50
+
+
+@login_required
+def program_list(request: HttpRequest) -> HttpResponse:
+    """The programs the signed-in person coordinates, each with its cohorts."""
+    page = Paginator(program_list_coordinated_by(user=request.user), PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(
+        request,
+        "programs/program_list.html",
+        {"page": page, "can_create": request.user.has_perm("programs.add_program")},
+    )
+
+
+@login_required
+def program_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_perm("programs.add_program"):
+        raise PermissionDenied
+    form = ProgramForm(request.POST or None, initial=ProgramForm.initial_for())
+    if request.method == "POST" and form.is_valid():
+        try:
+            program = services.program_create(created_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_error(form, error)
+        else:
+            messages.success(request, f"{program.name} is ready. Add its first cohort next.")
+            return redirect("programs:program_detail", pk=program.pk)
+    return render(request, "programs/program_form.html", {"form": form, "program": None})
+
+
+@login_required
+def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
+    kind_locked = program.cohorts.exclude(status=Cohort.Status.DRAFT).exists()
+    form = ProgramForm(
+        request.POST or None, initial=ProgramForm.initial_for(program), kind_locked=kind_locked
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.program_update(program=program, **form.cleaned_data)
+        except ValidationError as error:
+            form_add_service_error(form, error)
+        else:
+            messages.success(request, "Program settings saved.")
+            return redirect("programs:program_detail", pk=program.pk)
+    return render(request, "programs/program_form.html", {"form": form, "program": program})
+
+
+@login_required
+def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    program = get_object_or_404(program_list_coordinated_by(user=request.user), pk=pk)
+    return render(
+        request,
+        "programs/program_detail.html",
+        {
+            "program": program,
+            "cohorts": program.cohorts.all(),
+            "coordinators": program.coordinators.all(),
+            "questions": program.questions.all(),
+            "kind_explanation": KIND_EXPLANATIONS.get(program.kind, ""),
+            "add_form": CoordinatorAddForm(),
+            "is_circle": program.kind == Program.Kind.CIRCLE,
+        },
+    )
+
+
+@login_required
+@require_POST
+def program_coordinators(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a coordinator by email (`action=add`) or remove one (`action=remove`, `user_id`)."""
+    program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
+    back = redirect("programs:program_detail", pk=program.pk)
+    if request.POST.get("action") == "remove":
+        form = CoordinatorRemoveForm(request.POST)
+        coordinator = (
+            program.coordinators.filter(pk=form.cleaned_data["user_id"]).first()
+            if form.is_valid()
+            else None
+        )
+        if coordinator is None:
+            messages.error(request, "That person does not coordinate this program.")
+            return back
+        try:
+            services.program_remove_coordinator(program=program, user=coordinator)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return back
+        if coordinator.pk == request.user.pk:
+            messages.success(request, f"You no longer coordinate {program.name}.")
+            return redirect("programs:program_list")
+        messages.success(request, f"{coordinator} no longer coordinates this program.")
+        return back
+
+    form = CoordinatorAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["email"]))
+        return back
+    try:
+        added = services.program_add_coordinator(program=program, email=form.cleaned_data["email"])
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{added} now coordinates this program.")
+    return back
