@@ -23,6 +23,7 @@ from programs.models import (
     Enrolment,
     EnrolmentCompetency,
     FeedbackQuestion,
+    Invitation,
     Program,
 )
 from programs.services import coordinators_group_ensure
@@ -341,6 +342,21 @@ def demo_seed() -> DemoSummary:
         )
         mentees.append(user)
 
+    # Something for the coordinator to tidy: a misspelt term a mentee suggested.
+    Competency.objects.get_or_create(
+        name="Public speakng",
+        defaults={"status": Competency.Status.SUGGESTED, "suggested_by": mentees[5]},
+    )
+    if not Invitation.objects.filter(cohort=cohort).exists():
+        Invitation.objects.create(
+            cohort=cohort,
+            email="guest.mentor@partner.example.org",
+            role=Enrolment.Role.MENTOR,
+            is_external=True,
+            invited_by=coordinator,
+        )
+        one_to_one.allows_external_mentors = True
+        one_to_one.save(update_fields=["allows_external_mentors"])
     for user in mentors:
         _enrol(rng, cohort, user, Enrolment.Role.MENTOR, vocabulary, capacity=rng.randint(1, 3))
     for user in mentees:

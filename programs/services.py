@@ -8,7 +8,7 @@ emails are queued to leave after the commit.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth.hashers import make_password
@@ -33,6 +33,7 @@ from .models import (
     CompetencySynonym,
     Enrolment,
     EnrolmentCompetency,
+    FeedbackQuestion,
     Invitation,
     ParticipantImport,
     Program,
@@ -333,13 +334,37 @@ def cohort_question_set(
     *, cohort: Cohort, questions: list[dict[str, object]]
 ) -> list[CohortQuestion]:
     """Make the cohort's own application questions exactly `questions` (text, answer_kind,
-    is_required, and `id` for one that already exists), in order.
+    is_required, and `id` for one that already exists), in order. See `_questions_replace`."""
+    return _questions_replace(
+        existing=list(cohort.questions.all()),
+        make=lambda: CohortQuestion(cohort=cohort),
+        questions=questions,
+    )
 
-    Answers are stored by question id, so questions are updated in place rather than
-    recreated: one given by id, or else with the same text as before, keeps its id and its
-    answers. Questions left out are removed."""
-    existing = {q.pk: q for q in cohort.questions.all()}
-    unclaimed = dict(existing)
+
+@transaction.atomic
+def program_feedback_questions_set(
+    *, program: Program, questions: list[dict[str, object]]
+) -> list[FeedbackQuestion]:
+    """Make the program's midpoint and final survey questions exactly `questions` (text,
+    answer_kind, asked_of, visible_to, and `id` for one that already exists), in order."""
+    return _questions_replace(
+        existing=list(program.questions.all()),
+        make=lambda: FeedbackQuestion(program=program),
+        questions=questions,
+    )
+
+
+def _questions_replace(
+    *,
+    existing: list[CohortQuestion] | list[FeedbackQuestion],
+    make: Callable[[], CohortQuestion | FeedbackQuestion],
+    questions: list[dict[str, object]],
+) -> list:
+    """Replace an ordered list of questions in place. Answers are stored by question id, so a
+    question given by `id`, or else with the same text as before, keeps its id (and its
+    answers); questions left out are removed."""
+    unclaimed = {q.pk: q for q in existing}
     saved = []
     for position, data in enumerate(questions):
         fields = {k: v for k, v in data.items() if k != "id"}
@@ -349,14 +374,15 @@ def cohort_question_set(
             if question is not None:
                 del unclaimed[question.pk]
         if question is None:
-            question = CohortQuestion(cohort=cohort)
+            question = make()
         for name, value in fields.items():
             setattr(question, name, value)
         question.position = position
         question.full_clean()
         question.save()
         saved.append(question)
-    CohortQuestion.objects.filter(pk__in=list(unclaimed)).delete()
+    for question in unclaimed.values():
+        question.delete()
     return saved
 
 

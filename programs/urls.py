@@ -14,6 +14,7 @@ urlpatterns = [
         programs.program_coordinators,
         name="program_coordinators",
     ),
+    path("programs/<int:pk>/questions/", programs.program_questions, name="program_questions"),
     path("programs/<int:pk>/cohorts/new/", cohorts.cohort_create, name="cohort_create"),
     # Coordinators: cohorts
     path("cohorts/<int:pk>/", cohorts.cohort_detail, name="cohort_detail"),

@@ -6,12 +6,13 @@ which `form_add_service_error` puts back on the form beside the field it concern
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
-from programs.models import Cohort, CohortQuestion, Enrolment, Program
+from programs.models import Cohort, CohortQuestion, Enrolment, FeedbackQuestion, Program
 from programs.services import COORDINATOR_SETTABLE_STATUSES, PROGRAM_SETTINGS_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -189,6 +190,9 @@ class CohortCloneForm(forms.Form):
 
 
 class CohortQuestionForm(forms.Form):
+    # Carries an existing question's id through the page, so editing its text keeps the
+    # answers people already gave to it.
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     text = forms.CharField(label="Question", max_length=300)
     answer_kind = forms.ChoiceField(
         label="Answer", choices=CohortQuestion.AnswerKind.choices, initial="short"
@@ -206,18 +210,47 @@ CohortQuestionFormSet = forms.formset_factory(
 )
 
 
-def cohort_questions_from_formset(formset: forms.BaseFormSet) -> list[dict[str, object]]:
-    """The questions a valid formset keeps, in page order: filled rows not marked for removal."""
+class FeedbackQuestionForm(forms.Form):
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    text = forms.CharField(label="Question", max_length=300)
+    answer_kind = forms.ChoiceField(
+        label="Answer", choices=FeedbackQuestion.AnswerKind.choices, initial="scale"
+    )
+    asked_of = forms.ChoiceField(
+        label="Asked of", choices=FeedbackQuestion.AskedOf.choices, initial="everyone"
+    )
+    visible_to = forms.ChoiceField(
+        label="Answers seen by", choices=FeedbackQuestion.VisibleTo.choices, initial="coordinator"
+    )
+
+
+FeedbackQuestionFormSet = forms.formset_factory(
+    FeedbackQuestionForm,
+    extra=2,
+    can_delete=True,
+    can_delete_extra=False,
+    max_num=50,
+    validate_max=True,
+)
+
+
+def questions_from_formset(formset: forms.BaseFormSet) -> list[dict[str, object]]:
+    """The questions a valid formset keeps, in page order: filled rows not marked for removal,
+    with every field of the form (the id only when the row is an existing question)."""
     deleted = formset.deleted_forms
-    return [
-        {
-            "text": form.cleaned_data["text"],
-            "answer_kind": form.cleaned_data["answer_kind"],
-            "is_required": form.cleaned_data["is_required"],
-        }
-        for form in formset.forms
-        if form not in deleted and form.cleaned_data.get("text")
-    ]
+    kept = []
+    for form in formset.forms:
+        if form in deleted or not form.cleaned_data.get("text"):
+            continue
+        data = {k: v for k, v in form.cleaned_data.items() if k != "DELETE"}
+        if not data.get("id"):
+            data.pop("id", None)
+        kept.append(data)
+    return kept
+
+
+def questions_initial(questions: Iterable[object], fields: tuple[str, ...]) -> list[dict]:
+    return [{"id": q.pk, **{name: getattr(q, name) for name in fields}} for q in questions]
 
 
 # --- People ---------------------------------------------------------------------------------

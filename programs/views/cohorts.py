@@ -21,8 +21,9 @@ from programs.forms.coordination import (
     CohortForm,
     CohortQuestionFormSet,
     CohortTransitionForm,
-    cohort_questions_from_formset,
     form_add_service_error,
+    questions_from_formset,
+    questions_initial,
 )
 from programs.models import Cohort, Enrolment, Program
 from programs.selectors import (
@@ -242,16 +243,13 @@ def cohort_clone(request: HttpRequest, pk: int) -> HttpResponse:
 def cohort_questions(request: HttpRequest, pk: int) -> HttpResponse:
     """The cohort's own questions on its public application form."""
     cohort = _cohort_for(request, pk)
-    initial = [
-        {"text": q.text, "answer_kind": q.answer_kind, "is_required": q.is_required}
-        for q in cohort.questions.all()
-    ]
+    initial = questions_initial(cohort.questions.all(), ("text", "answer_kind", "is_required"))
     formset = CohortQuestionFormSet(request.POST or None, initial=initial, prefix="questions")
     errors: list[str] = []
     if request.method == "POST" and formset.is_valid():
         try:
             saved = services.cohort_question_set(
-                cohort=cohort, questions=cohort_questions_from_formset(formset)
+                cohort=cohort, questions=questions_from_formset(formset)
             )
         except ValidationError as error:
             errors = error.messages

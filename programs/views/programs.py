@@ -17,8 +17,11 @@ from programs.forms.coordination import (
     KIND_EXPLANATIONS,
     CoordinatorAddForm,
     CoordinatorRemoveForm,
+    FeedbackQuestionFormSet,
     ProgramForm,
     form_add_service_error,
+    questions_from_formset,
+    questions_initial,
 )
 from programs.models import Cohort, Program
 from programs.selectors import program_list_coordinated_by, program_list_visible_to
@@ -129,3 +132,32 @@ def program_coordinators(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, f"{added} now coordinates this program.")
     return back
+
+
+@login_required
+def program_questions(request: HttpRequest, pk: int) -> HttpResponse:
+    """The program's midpoint and final survey questions, asked in every cohort."""
+    program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
+    initial = questions_initial(
+        program.questions.all(), ("text", "answer_kind", "asked_of", "visible_to")
+    )
+    formset = FeedbackQuestionFormSet(request.POST or None, initial=initial, prefix="questions")
+    errors: list[str] = []
+    if request.method == "POST" and formset.is_valid():
+        try:
+            saved = services.program_feedback_questions_set(
+                program=program, questions=questions_from_formset(formset)
+            )
+        except ValidationError as error:
+            errors = error.messages
+        else:
+            count = len(saved)
+            messages.success(
+                request, f"{count} feedback question{'' if count == 1 else 's'} saved."
+            )
+            return redirect("programs:program_detail", pk=program.pk)
+    return render(
+        request,
+        "programs/program_questions.html",
+        {"formset": formset, "program": program, "errors": errors},
+    )

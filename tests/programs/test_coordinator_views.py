@@ -118,6 +118,11 @@ def questions_data(rows: list[dict[str, Any]], *, initial: int = 0) -> dict[str,
         "questions-MAX_NUM_FORMS": 1000,
     }
     for i, row in enumerate(rows):
+        if "id" in row:
+            data[f"questions-{i}-id"] = row["id"]
+        # Feedback questions only; the cohort's form ignores these.
+        data[f"questions-{i}-asked_of"] = row.get("asked_of", "everyone")
+        data[f"questions-{i}-visible_to"] = row.get("visible_to", "coordinator")
         data[f"questions-{i}-text"] = row.get("text", "")
         data[f"questions-{i}-answer_kind"] = row.get("answer_kind", "short")
         if row.get("is_required"):
@@ -138,6 +143,7 @@ def snapshot(w: World) -> tuple:
         w.cohort.status,
         w.cohort.application_token,
         list(w.cohort.questions.values_list("text", flat=True)),
+        list(w.program.questions.values_list("text", flat=True)),
         sorted(Enrolment.objects.values_list("pk", "status")),
         Program.objects.count(),
         Cohort.objects.count(),
@@ -162,6 +168,13 @@ ENDPOINTS: dict[str, tuple[str, str, Any, Any]] = {
         "post",
         lambda w: [w.program.pk],
         lambda w: {"action": "add", "email": w.newcomer.email},
+    ),
+    "program_questions": ("program_questions", "get", lambda w: [w.program.pk], None),
+    "program_questions (post)": (
+        "program_questions",
+        "post",
+        lambda w: [w.program.pk],
+        lambda w: questions_data([{"text": "How useful?", "answer_kind": "scale"}]),
     ),
     "cohort_create": ("cohort_create", "get", lambda w: [w.program.pk], None),
     "cohort_create (post)": (
@@ -393,7 +406,7 @@ def test_it_shows_a_program_with_its_cohorts_coordinators_and_questions(
     assert reverse("programs:cohort_create", args=[program.pk]) in page
     assert "corinne.coordinator@example.org" in page
     assert "How useful were your meetings?" in page
-    assert "Django admin" in page
+    assert reverse("programs:program_questions", args=[program.pk]) in page
 
 
 # --- Cohorts --------------------------------------------------------------------------------
@@ -613,6 +626,40 @@ def test_it_saves_and_deletes_application_questions(client, coordinator, cohort)
             "text", "answer_kind", "is_required", "position"
         )
     ) == [("Anything else?", "long", False, 0), ("Do you manage people?", "yes_no", False, 1)]
+
+
+def test_it_edits_a_programs_feedback_questions_keeping_their_ids(client, coordinator, program):
+    kept = program.questions.create(text="How useful are your meetings?", answer_kind="scale")
+    program.questions.create(text="Old question", answer_kind="text")
+    client.force_login(coordinator)
+    url = reverse("programs:program_questions", args=[program.pk])
+    assert "How useful are your meetings?" in client.get(url).content.decode()
+
+    response = client.post(
+        url,
+        questions_data(
+            [
+                {
+                    "id": kept.pk,
+                    "text": "How useful are your meetings, from 1 to 5?",
+                    "answer_kind": "scale",
+                    "asked_of": "mentee",
+                    "visible_to": "partner",
+                },
+                {"text": "Old question", "answer_kind": "text", "delete": True},
+                {"text": "What should change?", "answer_kind": "text", "asked_of": "everyone"},
+            ],
+            initial=2,
+        ),
+    )
+
+    assert response.status_code == 302
+    assert list(
+        program.questions.values_list("pk", "text", "asked_of", "visible_to", "position")
+    ) == [
+        (kept.pk, "How useful are your meetings, from 1 to 5?", "mentee", "partner", 0),
+        (program.questions.last().pk, "What should change?", "everyone", "coordinator", 1),
+    ]
 
 
 def test_it_shows_errors_on_a_bad_question_row(client, coordinator, cohort):
