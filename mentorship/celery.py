@@ -21,4 +21,5 @@ app.autodiscover_tasks()
 PERIODIC_TASK_PREFIX = "mentorship: "
 PERIODIC_TASKS: dict[str, tuple[str, int]] = {
     "worker heartbeat": ("core.tasks.heartbeat_record_task", 60),
+    "expire unanswered mentor requests": ("matching.tasks.mentor_request_expire_due_task", 900),
 }

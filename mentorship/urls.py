@@ -8,6 +8,7 @@ admin.site.index_title = "Programs, people and relationships"
 urlpatterns = [
     path("", include("core.urls")),
     path("", include("programs.urls")),
+    path("", include("matching.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -264,3 +265,75 @@ def _blocking_rule(row: int, masks: dict[str, np.ndarray]) -> tuple[str, str]:
     blocking = [name for name in names if not masks[name][row].all()]
     words = " and ".join(name.replace("_", " ") for name in blocking) or "the rules"
     return "several_rules", f"{words} together rule out every mentor"
+
+
+@dataclass
+class Prematch:
+    """Before a run: who has nobody eligible, and what relaxing one rule would change."""
+
+    blocked: list[Unmatched]
+    # rule → ids of the blocked people who would have someone if that rule were relaxed
+    relaxations: dict[str, list[int]]
+    eligible_counts: dict[int, int]  # person id → how many partners the rules allow
+
+
+def prematch(*, people: Sequence[Person], settings: MatchSettings) -> Prematch:
+    """Check the hard rules without solving anything. Peers are checked against the pool."""
+    if settings.mode == "peer":
+        pool = sorted((p for p in people if p.role == "peer"), key=lambda p: p.id)
+        sides = [(pool, pool)]
+    else:
+        mentors = sorted((p for p in people if p.role == "mentor"), key=lambda p: p.id)
+        mentees = sorted((p for p in people if p.role == "mentee"), key=lambda p: p.id)
+        sides = [(mentees, mentors)]
+    rows, cols = sides[0]
+    if not rows or not cols:
+        code, reason = (
+            ("no_mentors", "the cohort has no approved mentors")
+            if not cols
+            else (
+                "no_mentees",
+                "the cohort has no approved mentees",
+            )
+        )
+        blocked = [
+            Unmatched(person_id=p.id, reason_code=code, reason=reason) for p in (rows or cols)
+        ]
+        return Prematch(blocked=blocked, relaxations={}, eligible_counts={})
+    masks = scoring.rule_masks(rows, cols, settings)
+    if settings.mode == "peer":
+        masks = {name: mask & mask.T for name, mask in masks.items()}  # both ways, as pairs are
+    feasible = scoring.feasible_matrix(masks, (len(rows), len(cols)))
+    eligible_counts = {p.id: int(feasible[i].sum()) for i, p in enumerate(rows)}
+    if settings.mode != "peer":
+        eligible_counts.update({p.id: int(feasible[:, j].sum()) for j, p in enumerate(cols)})
+    blocked: list[Unmatched] = []
+    relaxations: dict[str, list[int]] = {name: [] for name in scoring.RELAXABLE_RULES}
+    for i, person in enumerate(rows):
+        if feasible[i].any():
+            continue
+        code, reason = _blocking_rule(i, masks)
+        blocked.append(Unmatched(person_id=person.id, reason_code=code, reason=reason))
+        for name in relaxations:
+            if name in masks:
+                others = np.ones(len(cols), dtype=bool)
+                for other, mask in masks.items():
+                    if other != name:
+                        others &= mask[i]
+                if others.any():
+                    relaxations[name].append(person.id)
+    if settings.mode != "peer":
+        for j, person in enumerate(cols):
+            if not feasible[:, j].any():
+                blocked.append(
+                    Unmatched(
+                        person_id=person.id,
+                        reason_code="no_eligible_mentee",
+                        reason="the rules allow no mentee to be matched with them",
+                    )
+                )
+    return Prematch(
+        blocked=blocked,
+        relaxations={k: v for k, v in relaxations.items() if v},
+        eligible_counts=eligible_counts,
+    )

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from celery import shared_task
+
+from .services import match_run_execute, mentor_request_expire_due
+
+# A 10,000-person cohort takes seconds; the limit only stops a run that has gone wrong.
+MATCH_RUN_TIME_LIMIT = 15 * 60
+
+
+@shared_task(soft_time_limit=MATCH_RUN_TIME_LIMIT, time_limit=MATCH_RUN_TIME_LIMIT + 60)
+def match_run_execute_task(*, run_id: int) -> str:
+    return match_run_execute(run_id=run_id).status
+
+
+@shared_task
+def mentor_request_expire_due_task() -> int:
+    return mentor_request_expire_due()
