@@ -1,11 +1,317 @@
+"""Reads for matching: a cohort as the engine sees it, runs and their results, and the places
+people may open. Coordinators reach runs only through `match_run_list_visible_to`."""
+
 from __future__ import annotations
 
-from programs.models import Cohort
+import datetime as dt
+import zoneinfo
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.models import Profile, User
+from programs.models import Cohort, Enrolment, EnrolmentCompetency, Program
+
+from .engine import MatchSettings, Person, Rules
+from .engine.api import Prematch, prematch
+from .models import (
+    MatchExclusion,
+    MatchingConfig,
+    MatchRun,
+    MentorRequest,
+    Proposal,
+    Relationship,
+    RelationshipMember,
+    UnmatchedResult,
+)
+
+MODE_BY_KIND = {
+    Program.Kind.ONE_TO_ONE: "one_to_one",
+    Program.Kind.REVERSE: "reverse",
+    Program.Kind.PEER: "peer",
+    Program.Kind.CIRCLE: "circle",
+}
 
 
 def cohort_has_published_matches(*, cohort: Cohort) -> bool:
-    """Whether the cohort's matches are published (its relationships exist).
+    """Whether the cohort's matches are published (its relationships exist): the guard the
+    cohort lifecycle asks before a cohort becomes active."""
+    return Relationship.objects.filter(cohort=cohort).exists()
 
-    The seam the cohort lifecycle asks before a cohort becomes active. Matching runs and
-    publishing arrive with the matching issue; until then no cohort has published matches."""
-    return False
+
+# --- Settings -------------------------------------------------------------------------------
+
+
+def matching_config_for(*, program: Program) -> MatchingConfig:
+    """The program's saved settings, or the defaults (unsaved) when it has none yet."""
+    try:
+        return program.matching_config
+    except MatchingConfig.DoesNotExist:
+        return MatchingConfig(program=program)
+
+
+@dataclass(frozen=True)
+class Relaxation:
+    """Rules a coordinator may switch off for one run, to see who it would let in."""
+
+    language: bool = False
+    time_zone: bool = False
+    past_partners: bool = False
+
+
+NO_RELAXATION = Relaxation()
+
+
+def match_settings_for(
+    *,
+    cohort: Cohort,
+    objective: str = MatchRun.Objective.SCORE,
+    locked_pairs: tuple[tuple[int, int], ...] = (),
+    relax: Relaxation = NO_RELAXATION,
+) -> MatchSettings:
+    program = cohort.program
+    config = matching_config_for(program=program)
+    excluded = frozenset(
+        MatchExclusion.objects.filter(cohort=cohort).values_list("first_id", "second_id")
+    )
+    return MatchSettings(
+        mode=MODE_BY_KIND[program.kind],
+        objective=objective,
+        weights=config.weights,
+        rules=Rules(
+            require_shared_language=config.require_shared_language and not relax.language,
+            max_time_zone_gap_hours=None if relax.time_zone else config.max_time_zone_gap_hours,
+            allow_past_partners=config.allow_past_partners or relax.past_partners,
+            max_peer_level_gap=config.max_peer_level_gap,
+            excluded_pairs=excluded,
+        ),
+        locked_pairs=locked_pairs,
+        circle_size=program.circle_size,
+        mentors_per_circle=program.mentors_per_circle,
+    )
+
+
+def match_settings_as_parameters(settings: MatchSettings) -> dict:
+    """What a run stores about how it was made, in plain JSON."""
+    return {
+        "mode": settings.mode,
+        "objective": settings.objective,
+        "weights": settings.weights.as_dict(),
+        "rules": {
+            "require_shared_language": settings.rules.require_shared_language,
+            "max_time_zone_gap_hours": settings.rules.max_time_zone_gap_hours,
+            "allow_past_partners": settings.rules.allow_past_partners,
+            "max_peer_level_gap": settings.rules.max_peer_level_gap,
+            "excluded_pairs": sorted(list(pair) for pair in settings.rules.excluded_pairs),
+        },
+        "locked_pairs": [list(pair) for pair in settings.locked_pairs],
+    }
+
+
+# --- The cohort as the engine sees it -------------------------------------------------------
+
+
+def _utc_offset(time_zone: str, on: dt.date) -> float | None:
+    try:
+        zone = zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None
+    offset = dt.datetime.combine(on, dt.time(12), tzinfo=zone).utcoffset()
+    return offset.total_seconds() / 3600 if offset is not None else None
+
+
+def matchable_enrolments(*, cohort: Cohort) -> QuerySet[Enrolment]:
+    """Who takes part in matching: approved people only."""
+    return cohort.enrolments.filter(status=Enrolment.Status.APPROVED)
+
+
+def cohort_people(
+    *, cohort: Cohort, enrolments: QuerySet[Enrolment] | None = None
+) -> tuple[list[Person], dict[int, str]]:
+    """The cohort's approved people (or the given enrolments) as engine records, and the
+    competency names by id. A fixed number of queries whatever the cohort's size."""
+    if enrolments is None:
+        enrolments = matchable_enrolments(cohort=cohort)
+    rows = list(
+        enrolments.select_related("user__profile").prefetch_related(
+            Prefetch(
+                "competency_links",
+                queryset=EnrolmentCompetency.objects.select_related("competency"),
+            )
+        )
+    )
+    user_ids = [e.user_id for e in rows]
+    managers = _managers_of(user_ids)
+    managers.update(_managers_of(list(set(managers.values()) - set(managers))))
+    past = past_partners(user_ids=user_ids, excluding_cohort=cohort)
+    names: dict[int, str] = {}
+    people = []
+    program_capacity = cohort.program.default_mentor_capacity
+    for enrolment in rows:
+        user = enrolment.user
+        profile = getattr(user, "profile", None)
+        terms: dict[str, set[int]] = defaultdict(set)
+        for link in enrolment.competency_links.all():
+            terms[link.kind].add(link.competency_id)
+            names[link.competency_id] = link.competency.name
+        manager = managers.get(user.id)
+        chain = {m for m in (manager, managers.get(manager) if manager else None) if m}
+        if enrolment.role == Enrolment.Role.MENTEE:
+            capacity, text = 1, f"{enrolment.development_goals} {enrolment.hopes}"
+        else:
+            capacity = enrolment.capacity if enrolment.capacity is not None else program_capacity
+            text = profile.bio if profile else ""
+        people.append(
+            Person(
+                id=enrolment.pk,
+                user_id=user.id,
+                role=enrolment.role,
+                capacity=capacity,
+                develop=frozenset(terms["develop"]),
+                seek=frozenset(terms["seek"]),
+                offer=frozenset(terms["offer"]),
+                expertise=frozenset(terms["expertise"]),
+                department=(profile.department if profile else "").strip().lower(),
+                level=profile.job_level if profile else None,
+                reporting_chain=frozenset(chain),
+                utc_offset_hours=_utc_offset(user.time_zone, cohort.starts_on),
+                languages=frozenset(
+                    lang.strip().lower() for lang in (profile.languages if profile else []) if lang
+                ),
+                prefers_other_department=enrolment.prefers_other_department,
+                prefers_same_time_zone=enrolment.prefers_same_time_zone,
+                past_partner_user_ids=frozenset(past.get(user.id, ())),
+                text=text,
+            )
+        )
+    return people, names
+
+
+def _managers_of(user_ids: list[int]) -> dict[int, int]:
+    return dict(
+        Profile.objects.filter(user_id__in=user_ids, manager__isnull=False).values_list(
+            "user_id", "manager_id"
+        )
+    )
+
+
+def past_partners(*, user_ids: list[int], excluding_cohort: Cohort) -> dict[int, set[int]]:
+    """For each user, everyone they shared a relationship with in another cohort."""
+    memberships = RelationshipMember.objects.filter(
+        relationship__in=RelationshipMember.objects.filter(enrolment__user_id__in=user_ids)
+        .exclude(relationship__cohort=excluding_cohort)
+        .values("relationship_id")
+    ).values_list("relationship_id", "enrolment__user_id")
+    members: dict[int, set[int]] = defaultdict(set)
+    for relationship_id, user_id in memberships:
+        members[relationship_id].add(user_id)
+    partners: dict[int, set[int]] = defaultdict(set)
+    for users in members.values():
+        for user_id in users:
+            partners[user_id] |= users - {user_id}
+    return partners
+
+
+def prematch_report(
+    *, cohort: Cohort, relax: Relaxation = NO_RELAXATION
+) -> tuple[Prematch, dict[int, Enrolment]]:
+    """Who the rules leave with nobody, and what relaxing a rule would change; with the
+    enrolments by id so a page can name them."""
+    people, _ = cohort_people(cohort=cohort)
+    report = prematch(people=people, settings=match_settings_for(cohort=cohort, relax=relax))
+    blocked_ids = [u.person_id for u in report.blocked]
+    enrolments = cohort.enrolments.select_related("user").in_bulk(blocked_ids)
+    return report, enrolments
+
+
+# --- Runs and results -----------------------------------------------------------------------
+
+
+def match_run_list_visible_to(*, user: User) -> QuerySet[MatchRun]:
+    """Runs of cohorts whose program `user` coordinates."""
+    if not user.is_authenticated:
+        return MatchRun.objects.none()
+    return MatchRun.objects.filter(cohort__program__coordinators=user).select_related(
+        "cohort__program", "created_by"
+    )
+
+
+def match_run_list_for_cohort(*, cohort: Cohort) -> QuerySet[MatchRun]:
+    return cohort.match_runs.select_related("created_by").annotate(
+        accepted=Count("proposals", filter=Q(proposals__decision=Proposal.Decision.ACCEPTED))
+    )
+
+
+def proposal_list_for_run(*, run: MatchRun) -> QuerySet[Proposal]:
+    return run.proposals.select_related(
+        "mentor__user__profile", "mentee__user__profile", "swapped_from__user"
+    ).order_by("circle_number", "-score", "pk")
+
+
+def unmatched_list_for_run(*, run: MatchRun) -> QuerySet[UnmatchedResult]:
+    return run.unmatched.select_related("enrolment__user").order_by("reason_code", "pk")
+
+
+@dataclass
+class RunComparison:
+    same: int  # pairs both runs propose
+    only_first: list[Proposal]
+    only_second: list[Proposal]
+    objective_change: float | None
+    matched_change: int
+
+
+def match_run_compare(*, first: MatchRun, second: MatchRun) -> RunComparison:
+    def pairs(run: MatchRun) -> dict[tuple[int, int], Proposal]:
+        return {(p.mentor_id, p.mentee_id): p for p in proposal_list_for_run(run=run)}
+
+    a, b = pairs(first), pairs(second)
+    objective_change = None
+    if first.objective_value is not None and second.objective_value is not None:
+        objective_change = second.objective_value - first.objective_value
+    return RunComparison(
+        same=len(a.keys() & b.keys()),
+        only_first=[a[k] for k in sorted(a.keys() - b.keys())],
+        only_second=[b[k] for k in sorted(b.keys() - a.keys())],
+        objective_change=objective_change,
+        matched_change=second.matched_count - first.matched_count,
+    )
+
+
+# --- Capacity -------------------------------------------------------------------------------
+
+
+def mentor_load(*, cohort: Cohort) -> dict[int, int]:
+    """Mentor enrolment id → places taken: active relationships plus requests waiting for an
+    answer (so popular mentors stop being recommended before they are swamped)."""
+    load: dict[int, int] = defaultdict(int)
+    relationships = (
+        RelationshipMember.objects.filter(
+            relationship__cohort=cohort,
+            relationship__status=Relationship.Status.ACTIVE,
+            role__in=[RelationshipMember.Role.MENTOR, RelationshipMember.Role.PEER],
+        )
+        .values("enrolment_id")
+        .annotate(n=Count("pk"))
+        .values_list("enrolment_id", "n")
+    )
+    waiting = (
+        MentorRequest.objects.filter(
+            cohort=cohort, status__in=[MentorRequest.Status.PENDING, MentorRequest.Status.QUESTION]
+        )
+        .values("mentor_id")
+        .annotate(n=Count("pk"))
+        .values_list("mentor_id", "n")
+    )
+    for enrolment_id, count in [*relationships, *waiting]:
+        load[enrolment_id] += count
+    return load
+
+
+def active_relationship_of(*, enrolment: Enrolment) -> Relationship | None:
+    return (
+        Relationship.objects.filter(status=Relationship.Status.ACTIVE, members__enrolment=enrolment)
+        .order_by("-started_at")
+        .first()
+    )
