@@ -273,6 +273,9 @@ def demo_seed() -> DemoSummary:
         meeting_cadence_days=14,
         length_weeks=26,
         default_mentor_capacity=2,
+        # Both ways of matching in one demo: the coordinator runs matching, and mentees may
+        # also choose a recommended mentor themselves.
+        mentees_may_request=True,
     )
     peer = _program(
         "Peer Mentoring Circle",

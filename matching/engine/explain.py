@@ -6,7 +6,15 @@ from collections.abc import Mapping
 
 from .types import MatchSettings, Pair, Person
 
-LEVEL_WORDS = {1: "one level", 2: "two levels", 3: "three levels"}
+LEVEL_WORDS = {
+    1: "one level",
+    2: "two levels",
+    3: "three levels",
+    4: "four levels",
+    5: "five levels",
+    6: "six levels",
+    7: "seven levels",
+}
 
 
 def _names(ids: tuple[int, ...], names: Mapping[int, str]) -> str:
