@@ -182,10 +182,12 @@ class Proposal(models.Model):
     mentee = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="+")
     circle_number = models.PositiveIntegerField(null=True, blank=True)
     score = models.FloatField()
-    components = models.JSONField(default=dict)
+    components = models.JSONField(default=dict, blank=True)
     explanation = models.TextField(blank=True)
     alternatives = models.JSONField(
-        default=list, help_text="The next-best mentors: [{mentor, score, has_capacity}]."
+        default=list,
+        blank=True,
+        help_text="The next-best mentors: [{mentor, score, has_capacity}].",
     )
     decision = models.CharField(max_length=8, choices=Decision.choices, default=Decision.PROPOSED)
     locked = models.BooleanField(default=False, help_text="Kept as it is when matching re-runs.")

@@ -280,6 +280,8 @@ def _match_run_store(run, result, people, names, settings, seconds: float) -> No
         batch_size=1000,
     )
     matched_people = {p.mentee_id for p in result.pairs}
+    if settings.mode == "peer":
+        matched_people |= {p.mentor_id for p in result.pairs}
     MatchRun.objects.filter(pk=run.pk).update(
         status=MatchRun.Status.SUCCEEDED,
         progress=100,
@@ -292,6 +294,13 @@ def _match_run_store(run, result, people, names, settings, seconds: float) -> No
     )
 
 
+def _run_locked(run_id: int) -> MatchRun:
+    """The run, re-read and locked, so a decision cannot slip past a publish."""
+    run = MatchRun.objects.select_for_update().get(pk=run_id)
+    _run_editable(run)
+    return run
+
+
 def _run_editable(run: MatchRun) -> None:
     if run.status != MatchRun.Status.SUCCEEDED:
         raise ValidationError(RUN_NOT_FINISHED)
@@ -301,7 +310,9 @@ def _run_editable(run: MatchRun) -> None:
 
 @transaction.atomic
 def proposal_decide(*, proposal: Proposal, decision: str) -> Proposal:
-    _run_editable(proposal.run)
+    _run_locked(proposal.run_id)
+    if decision not in Proposal.Decision.values:
+        raise ValidationError("Accept or reject the pair.")
     proposal.decision = Proposal.Decision(decision)
     proposal.save(update_fields=["decision"])
     return proposal
@@ -310,7 +321,7 @@ def proposal_decide(*, proposal: Proposal, decision: str) -> Proposal:
 @transaction.atomic
 def proposals_accept_all(*, run: MatchRun) -> int:
     """Accept every pair still only proposed (rejected ones stay rejected)."""
-    _run_editable(run)
+    _run_locked(run.pk)
     return run.proposals.filter(decision=Proposal.Decision.PROPOSED).update(
         decision=Proposal.Decision.ACCEPTED
     )
@@ -318,7 +329,7 @@ def proposals_accept_all(*, run: MatchRun) -> int:
 
 @transaction.atomic
 def proposal_lock(*, proposal: Proposal, locked: bool) -> Proposal:
-    _run_editable(proposal.run)
+    _run_locked(proposal.run_id)
     proposal.locked = locked
     if locked:
         proposal.decision = Proposal.Decision.ACCEPTED
@@ -388,6 +399,7 @@ def proposal_swap(*, proposal: Proposal, mentor: Enrolment) -> SwapResult:
         proposal.swapped_from_id = proposal.mentor_id
         proposal.score_before_swap = before
     proposal.mentor = mentor
+    proposal.alternatives = [a for a in proposal.alternatives if a.get("mentor") != mentor.pk]
     proposal.score = round(score, 6)
     proposal.components = parts
     proposal.explanation = pair_explanation(
@@ -433,21 +445,39 @@ def match_run_publish(*, run: MatchRun, published_by: User) -> PublishResult:
     )
     if not accepted:
         raise ValidationError(NOTHING_ACCEPTED)
-    already = set(
-        RelationshipMember.objects.filter(
-            relationship__cohort=run.cohort,
-            relationship__status=Relationship.Status.ACTIVE,
-            role__in=[RelationshipMember.Role.MENTEE, RelationshipMember.Role.PEER],
+    active = RelationshipMember.objects.filter(
+        relationship__cohort=run.cohort, relationship__status=Relationship.Status.ACTIVE
+    )
+    partnered = set(
+        active.filter(
+            role__in=[RelationshipMember.Role.MENTEE, RelationshipMember.Role.PEER]
         ).values_list("enrolment_id", flat=True)
     )
+    led = defaultdict(int)
+    for enrolment_id in active.filter(role=RelationshipMember.Role.MENTOR).values_list(
+        "enrolment_id", flat=True
+    ):
+        led[enrolment_id] += 1
     now = timezone.now()
     peer_mode = run.parameters.get("mode") == "peer"
     groups: dict[object, list[Proposal]] = defaultdict(list)
     skipped = []
     for proposal in accepted:
-        if proposal.mentee_id in already:
+        # Since the run, people may have found a partner another way (self-service, by hand):
+        # never give anyone a second partner, nor a mentor more mentees than places.
+        taken = proposal.mentee_id in partnered or (peer_mode and proposal.mentor_id in partnered)
+        full = (
+            not peer_mode
+            and not proposal.circle_number
+            and (led[proposal.mentor_id] >= _capacity_of(proposal.mentor, run.cohort))
+        )
+        if taken or full:
             skipped.append(proposal)
             continue
+        if peer_mode:
+            partnered.update({proposal.mentor_id, proposal.mentee_id})
+        elif not proposal.circle_number:
+            led[proposal.mentor_id] += 1
         key = (
             ("circle", proposal.circle_number) if proposal.circle_number else ("pair", proposal.pk)
         )
@@ -512,12 +542,23 @@ def relationship_notify_start(*, relationship: Relationship) -> None:
 SELF_SERVICE_STATUSES = (Cohort.Status.MATCHING, Cohort.Status.ACTIVE)
 
 
+def _capacity_of(mentor: Enrolment, cohort: Cohort) -> int:
+    if mentor.capacity is not None:
+        return mentor.capacity
+    return cohort.program.default_mentor_capacity
+
+
+def _mentor_partners(mentor: Enrolment) -> int:
+    """Active relationships the mentor leads (waiting requests are not places taken)."""
+    return RelationshipMember.objects.filter(
+        enrolment=mentor,
+        role__in=[RelationshipMember.Role.MENTOR, RelationshipMember.Role.PEER],
+        relationship__status=Relationship.Status.ACTIVE,
+    ).count()
+
+
 def _mentor_has_place(mentor: Enrolment, cohort: Cohort) -> bool:
-    load = selectors.mentor_load(cohort=cohort).get(mentor.pk, 0)
-    capacity = (
-        mentor.capacity if mentor.capacity is not None else cohort.program.default_mentor_capacity
-    )
-    return load < capacity
+    return _mentor_partners(mentor) < _capacity_of(mentor, cohort)
 
 
 def _pair_problem(mentee: Enrolment, mentor: Enrolment) -> str | None:
@@ -542,6 +583,8 @@ def mentor_request_create(
     """A mentee asks up to three mentors, best first. The first request goes out now; the
     others wait and go out in turn if it is declined or expires."""
     cohort = Cohort.objects.select_related("program").get(pk=mentee.cohort_id)
+    if mentee.role != Enrolment.Role.MENTEE or mentee.status != Enrolment.Status.APPROVED:
+        raise ValidationError("Only approved mentees can ask for a mentor.")
     if not cohort.program.mentees_may_request:
         raise ValidationError(SELF_SERVICE_OFF)
     if cohort.status not in SELF_SERVICE_STATUSES:
@@ -625,14 +668,10 @@ def mentor_request_accept(*, request: MentorRequest, by_user: User) -> Relations
     """The mentor says yes: the pair's relationship starts and the mentee's other requests are
     withdrawn."""
     request = _request_open_for_mentor(request, by_user)
-    capacity = request.mentor.capacity or request.cohort.program.default_mentor_capacity
-    active = RelationshipMember.objects.filter(
-        enrolment=request.mentor,
-        role=RelationshipMember.Role.MENTOR,
-        relationship__status=Relationship.Status.ACTIVE,
-    ).count()
-    if active >= capacity:
-        raise ValidationError(MENTOR_FULL.format(mentor=request.mentor.user))
+    if not request.cohort.program.mentees_may_request:
+        raise ValidationError(SELF_SERVICE_OFF)
+    if request.cohort.status not in SELF_SERVICE_STATUSES:
+        raise ValidationError(SELF_SERVICE_CLOSED)
     relationship = relationship_create(
         cohort=request.cohort, mentor=request.mentor, mentee=request.mentee, notify=False
     )
@@ -747,6 +786,8 @@ def relationship_create(
     capacity as matching."""
     if selectors.active_relationship_of(enrolment=mentee):
         raise ValidationError(ALREADY_MATCHED.replace("You already have", "The mentee already has"))
+    if not _mentor_has_place(mentor, cohort):
+        raise ValidationError(MENTOR_FULL.format(mentor=mentor.user))
     problem = _pair_problem(mentee, mentor)
     if problem:
         raise ValidationError(
