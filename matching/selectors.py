@@ -4,17 +4,21 @@ people may open. Coordinators reach runs only through `match_run_list_visible_to
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import Profile, User
 from programs.models import Cohort, Enrolment, EnrolmentCompetency, Program
 
-from .engine import MatchSettings, Person, Rules
-from .engine.api import Prematch, prematch
+from .engine import MatchSettings, Pair, Person, Rules, scoring
+from .engine.api import Prematch, prematch, scored_matrix
+from .engine.explain import pair_reasons
 from .models import (
     MatchExclusion,
     MatchingConfig,
@@ -314,4 +318,232 @@ def active_relationship_of(*, enrolment: Enrolment) -> Relationship | None:
         Relationship.objects.filter(status=Relationship.Status.ACTIVE, members__enrolment=enrolment)
         .order_by("-started_at")
         .first()
+    )
+
+
+# Sent and waiting for the mentor's answer (queued ones the mentor has not seen yet).
+WAITING_STATUSES = (MentorRequest.Status.PENDING, MentorRequest.Status.QUESTION)
+HISTORY_LIMIT = 50
+SELF_SERVICE_STATUSES = (Cohort.Status.MATCHING, Cohort.Status.ACTIVE)
+
+
+# --- Participants: their matches, recommendations and requests ---------------------------
+
+
+@dataclass(frozen=True)
+class Partnership:
+    """One of the participant's active relationships and the other people in it."""
+
+    relationship: Relationship
+    partners: list[RelationshipMember]
+
+
+@dataclass(frozen=True)
+class ParticipationSummary:
+    """What the participant's enrolment page says about matching, in a fixed number of
+    queries: who they are matched with, whether they may choose a mentor, and, for mentors,
+    how many requests wait for their answer."""
+
+    heading: str
+    partnerships: list[Partnership]
+    can_choose_mentor: bool
+    shows_request_inbox: bool
+    waiting_requests: int
+
+    @property
+    def relationship(self) -> Relationship | None:
+        return self.partnerships[0].relationship if self.partnerships else None
+
+    @property
+    def members(self) -> list[RelationshipMember]:
+        return [member for p in self.partnerships for member in p.partners]
+
+
+def participation_summary(*, enrolment: Enrolment) -> ParticipationSummary:
+    """`enrolment` must come with its cohort and program (as the participant selector gives)."""
+    program = enrolment.cohort.program
+    memberships = list(
+        RelationshipMember.objects.filter(
+            enrolment=enrolment, relationship__status=Relationship.Status.ACTIVE
+        )
+        .select_related("relationship")
+        .prefetch_related(
+            Prefetch(
+                "relationship__members",
+                queryset=RelationshipMember.objects.select_related("enrolment__user"),
+            )
+        )
+        .order_by("-relationship__started_at")
+    )
+    partnerships = [
+        Partnership(
+            relationship=m.relationship,
+            partners=[p for p in m.relationship.members.all() if p.enrolment_id != enrolment.pk],
+        )
+        for m in memberships
+    ]
+    approved = enrolment.status == Enrolment.Status.APPROVED
+    is_mentor = enrolment.role == Enrolment.Role.MENTOR
+    shows_inbox = approved and is_mentor and program.mentees_may_request
+    return ParticipationSummary(
+        heading=_partners_heading(enrolment, partnerships),
+        partnerships=partnerships,
+        can_choose_mentor=(
+            approved
+            and enrolment.role == Enrolment.Role.MENTEE
+            and program.mentees_may_request
+            and enrolment.cohort.status in SELF_SERVICE_STATUSES
+            and not partnerships
+        ),
+        shows_request_inbox=shows_inbox,
+        waiting_requests=(
+            enrolment.requests_received.filter(status__in=WAITING_STATUSES).count()
+            if shows_inbox
+            else 0
+        ),
+    )
+
+
+def _partners_heading(enrolment: Enrolment, partnerships: list[Partnership]) -> str:
+    if any(p.relationship.kind == Relationship.Kind.CIRCLE for p in partnerships):
+        return "Your circle"
+    if enrolment.role == Enrolment.Role.MENTEE:
+        return "Your mentor"
+    if enrolment.role == Enrolment.Role.MENTOR:
+        return "Your mentees" if len(partnerships) > 1 else "Your mentee"
+    return "Your peer partner"
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    enrolment: Enrolment  # with user and user.profile
+    score: float  # 0..1, as the engine scores it
+    reasons: list[str]
+
+    @property
+    def percent(self) -> int:
+        return round(self.score * 100)
+
+    @property
+    def profile(self) -> Profile | None:
+        return getattr(self.enrolment.user, "profile", None)
+
+    @property
+    def choice_label(self) -> str:
+        return f"{self.enrolment.user.display_name} ({self.percent}% fit)"
+
+
+def mentor_recommendations(*, mentee: Enrolment, limit: int = 10) -> list[Recommendation]:
+    """The approved mentors of the mentee's cohort who have a free place and whom the hard
+    rules allow, best first, scored by the same engine and settings as a matching run.
+
+    A place is free when capacity exceeds active relationships plus requests waiting for an
+    answer, so a few popular mentors do not collect every request. A fixed number of queries
+    whatever the cohort's size; reasons are worked out for the `limit` shown only."""
+    enrolment = mentee
+    cohort = enrolment.cohort
+    people, names = cohort_people(
+        cohort=cohort,
+        enrolments=cohort.enrolments.filter(pk=enrolment.pk)
+        | matchable_enrolments(cohort=cohort).filter(role=Enrolment.Role.MENTOR),
+    )
+    load = mentor_load(cohort=cohort)
+    mentee_person = next((p for p in people if p.id == enrolment.pk), None)
+    mentors = [
+        p for p in people if p.role == Enrolment.Role.MENTOR and p.capacity > load.get(p.id, 0)
+    ]
+    if mentee_person is None or not mentors:
+        return []
+    settings = match_settings_for(cohort=cohort)
+    scores, _, text = scored_matrix([mentee_person], mentors, settings)
+    row = scores[0]
+    best = sorted(np.flatnonzero(row >= 0), key=lambda j: (-row[j], mentors[j].id))[:limit]
+    shown = Enrolment.objects.select_related("user__profile").in_bulk([mentors[j].id for j in best])
+    recommendations = []
+    for j in best:
+        mentor = mentors[j]
+        parts, shared = scoring.pair_components(
+            mentee_person, mentor, settings, float(text[0, j]) if text is not None else 0.0
+        )
+        pair = Pair(
+            mentor_id=mentor.id,
+            mentee_id=mentee_person.id,
+            score=float(row[j]),
+            components=parts,
+            shared=shared,
+        )
+        recommendations.append(
+            Recommendation(
+                enrolment=shown[mentor.id],
+                score=float(row[j]),
+                reasons=pair_reasons(pair, mentee_person, mentor, names=names, settings=settings),
+            )
+        )
+    return recommendations
+
+
+def mentor_request_list_made_by(*, user: User) -> QuerySet[MentorRequest]:
+    """The requests `user` made as a mentee, and nobody else's."""
+    return MentorRequest.objects.filter(
+        mentee__user=user, mentee__role=Enrolment.Role.MENTEE
+    ).select_related("mentor__user")
+
+
+def mentor_request_list_sent_to(*, user: User) -> QuerySet[MentorRequest]:
+    """The requests sent to `user` as a mentor: not those still queued behind a mentee's
+    earlier choice, which the mentor never saw."""
+    return MentorRequest.objects.filter(
+        mentor__user=user, mentor__role=Enrolment.Role.MENTOR, sent_at__isnull=False
+    ).select_related("mentee__user", "cohort__program")
+
+
+@dataclass(frozen=True)
+class OpenRequest:
+    request: MentorRequest
+    develop: list[str]  # what the mentee wants to develop
+    days_left: int
+
+
+@dataclass(frozen=True)
+class Inbox:
+    open: list[OpenRequest]
+    answered: list[MentorRequest]
+
+
+def mentor_request_inbox_for(*, user: User) -> Inbox:
+    """Requests waiting for the mentor's answer, soonest due first, and the latest answered
+    ones. Three queries whatever the number of requests."""
+    now = timezone.now()
+    waiting = (
+        mentor_request_list_sent_to(user=user)
+        .filter(status__in=WAITING_STATUSES)
+        .prefetch_related(
+            Prefetch(
+                "mentee__competency_links",
+                queryset=EnrolmentCompetency.objects.filter(
+                    kind=EnrolmentCompetency.Kind.DEVELOP
+                ).select_related("competency"),
+                to_attr="develop_links",
+            )
+        )
+        .order_by("respond_by", "pk")
+    )
+    return Inbox(
+        open=[
+            OpenRequest(
+                request=r,
+                develop=sorted(
+                    (link.competency.name for link in r.mentee.develop_links), key=str.lower
+                ),
+                days_left=max(0, math.ceil((r.respond_by - now).total_seconds() / 86400))
+                if r.respond_by
+                else 0,
+            )
+            for r in waiting
+        ],
+        answered=list(
+            mentor_request_list_sent_to(user=user)
+            .exclude(status__in=WAITING_STATUSES)
+            .order_by("-sent_at", "-pk")[:HISTORY_LIMIT]
+        ),
     )

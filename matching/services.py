@@ -507,6 +507,10 @@ def match_run_publish(*, run: MatchRun, published_by: User) -> PublishResult:
             for e, r in members.items()
         )
         relationships.append(relationship)
+    MentorRequest.objects.filter(
+        mentee_id__in=[p.mentee_id for group in groups.values() for p in group],
+        status__in=MentorRequest.OPEN_STATUSES,
+    ).update(status=MentorRequest.Status.WITHDRAWN)
     run.published_at = now
     run.save(update_fields=["published_at"])
     for relationship in relationships:
@@ -539,7 +543,7 @@ def relationship_notify_start(*, relationship: Relationship) -> None:
 
 # --- Self-service: mentees ask mentors ------------------------------------------------------
 
-SELF_SERVICE_STATUSES = (Cohort.Status.MATCHING, Cohort.Status.ACTIVE)
+SELF_SERVICE_STATUSES = selectors.SELF_SERVICE_STATUSES
 
 
 def _capacity_of(mentor: Enrolment, cohort: Cohort) -> int:
@@ -615,10 +619,22 @@ def mentor_request_create(
     return requests
 
 
-def _request_send_next(*, mentee: Enrolment) -> MentorRequest | None:
+def _requests_close_for(mentee: Enrolment) -> int:
+    """The mentee has a mentor now (by any route): their open requests are withdrawn."""
+    return mentee.requests_made.filter(status__in=MentorRequest.OPEN_STATUSES).update(
+        status=MentorRequest.Status.WITHDRAWN
+    )
+
+
+def _request_send_next(
+    *, mentee: Enrolment, announce_none_left: bool = True
+) -> MentorRequest | None:
     """Send the mentee's next waiting request to its mentor, skipping mentors who filled up
-    meanwhile. Tells the mentee when none is left."""
+    meanwhile. Tells the mentee when none is left (unless the caller already has)."""
     cohort = mentee.cohort
+    if selectors.active_relationship_of(enrolment=mentee):
+        _requests_close_for(mentee)
+        return None
     days = selectors.matching_config_for(program=cohort.program).request_response_days
     for request in mentee.requests_made.filter(status=MentorRequest.Status.QUEUED).select_related(
         "mentor__user", "mentee__user"
@@ -635,7 +651,10 @@ def _request_send_next(*, mentee: Enrolment) -> MentorRequest | None:
         request.save(update_fields=["status", "sent_at", "respond_by"])
         _notify("mentor-request", to=request.mentor.user, request=request)
         return request
-    if mentee.requests_made.exclude(status=MentorRequest.Status.ACCEPTED).exists():
+    if (
+        announce_none_left
+        and mentee.requests_made.exclude(status=MentorRequest.Status.ACCEPTED).exists()
+    ):
         _notify("mentor-request-none-left", to=mentee.user, mentee=mentee, cohort=cohort)
     return None
 
@@ -679,11 +698,26 @@ def mentor_request_accept(*, request: MentorRequest, by_user: User) -> Relations
     request.responded_at = timezone.now()
     request.relationship = relationship
     request.save(update_fields=["status", "responded_at", "relationship"])
-    request.mentee.requests_made.filter(status__in=MentorRequest.OPEN_STATUSES).exclude(
-        pk=request.pk
-    ).update(status=MentorRequest.Status.WITHDRAWN)
     _notify("mentor-request-accepted", to=request.mentee.user, request=request)
+    if not _mentor_has_place(request.mentor, request.cohort):
+        _requests_release_full_mentor(request.mentor)
     return relationship
+
+
+def _requests_release_full_mentor(mentor: Enrolment) -> None:
+    """A mentor's last place is taken: their other waiting requests cannot be accepted, so
+    each of those mentees moves on to their next choice now rather than at expiry."""
+    waiting = list(
+        mentor.requests_received.filter(
+            status__in=[MentorRequest.Status.PENDING, MentorRequest.Status.QUESTION]
+        ).select_related("mentee__cohort__program", "mentee__user")
+    )
+    for request in waiting:
+        request.status = MentorRequest.Status.WITHDRAWN
+        request.decline_reason = "The mentor had no place left."
+        request.responded_at = timezone.now()
+        request.save(update_fields=["status", "decline_reason", "responded_at"])
+        _request_send_next(mentee=request.mentee)
 
 
 @transaction.atomic
@@ -695,8 +729,9 @@ def mentor_request_decline(*, request: MentorRequest, by_user: User, reason: str
     request.decline_reason = reason.strip()
     request.responded_at = timezone.now()
     request.save(update_fields=["status", "decline_reason", "responded_at"])
+    # The "declined" email already invites them to choose again if nothing else is waiting.
     _notify("mentor-request-declined", to=request.mentee.user, request=request)
-    _request_send_next(mentee=request.mentee)
+    _request_send_next(mentee=request.mentee, announce_none_left=False)
     return request
 
 
@@ -813,6 +848,7 @@ def relationship_create(
         started_at=timezone.now(),
         replaces=replaces,
     )
+    _requests_close_for(mentee)
     RelationshipMember.objects.bulk_create(
         [
             RelationshipMember(

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from matching.selectors import participation_summary
 from programs import services
 from programs.forms.participation import (
     ApplyForm,
@@ -114,6 +115,7 @@ def my_enrolment(request: HttpRequest, pk: int) -> HttpResponse:
             "has_competencies": any(names.values()),
             "profile": getattr(request.user, "profile", None),
             "questions": questions,
+            "participation": participation_summary(enrolment=enrolment),
             **_enrolment_actions(enrolment),
         },
     )

@@ -879,11 +879,9 @@ def test_it_tells_the_mentee_when_no_choice_is_left(
     with django_capture_on_commit_callbacks(execute=True):
         services.mentor_request_decline(request=request, by_user=mentor, reason="Too busy")
 
-    assert [m.subject for m in to(p.mo)] == [
-        "Maya Mentor can't mentor you this time",
-        "Choose another mentor in Leadership Mentoring",
-    ]
-    assert f"/me/enrolments/{p.mo.pk}/mentors/" in to(p.mo)[1].body
+    # One email, not two: the decline itself invites them to choose again.
+    assert [m.subject for m in to(p.mo)] == ["Maya Mentor can't mentor you this time"]
+    assert f"/me/enrolments/{p.mo.pk}/mentors/" in to(p.mo)[0].body
 
 
 def test_it_carries_a_question_and_its_answer(
@@ -1070,3 +1068,36 @@ def test_it_records_which_relationship_a_rematch_replaces(
     assert new.replaces == old
     assert list(old.replaced_by.all()) == [new]
     assert selectors.active_relationship_of(enrolment=p.mo) == new
+
+
+def test_it_moves_other_waiting_mentees_on_when_a_mentor_fills_up(
+    self_service, mentor, mailoutbox, django_capture_on_commit_callbacks
+):
+    """Maya has one place left and two mentees waiting on her: once she accepts one, the
+    other is told at once and their next choice is asked, rather than waiting for expiry."""
+    p = self_service
+    Enrolment.objects.filter(pk=p.maya.pk).update(capacity=1)
+    services.mentor_request_create(mentee=p.mo, mentors=[p.maya])
+    services.mentor_request_create(mentee=p.dana, mentors=[p.maya, p.theo])
+    first = MentorRequest.objects.get(mentee=p.mo)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mentor_request_accept(request=first, by_user=mentor)
+
+    released = MentorRequest.objects.get(mentee=p.dana, mentor=p.maya)
+    assert released.status == MentorRequest.Status.WITHDRAWN
+    assert released.decline_reason == "The mentor had no place left."
+    assert MentorRequest.objects.get(mentee=p.dana, mentor=p.theo).status == (
+        MentorRequest.Status.PENDING
+    )
+
+
+def test_it_withdraws_open_requests_once_the_coordinator_matches_the_mentee(self_service, mentor):
+    p = self_service
+    services.mentor_request_create(mentee=p.mo, mentors=[p.maya, p.theo])
+
+    services.relationship_create(cohort=p.mo.cohort, mentor=p.theo, mentee=p.mo)
+
+    assert set(MentorRequest.objects.filter(mentee=p.mo).values_list("status", flat=True)) == {
+        MentorRequest.Status.WITHDRAWN
+    }
