@@ -308,7 +308,10 @@ class Enrolment(models.Model):
 
     @property
     def status_explanation(self) -> str:
-        """What the status means for the participant, in their words (home and enrolment)."""
+        """What the status means for the participant, in their words (home and enrolment).
+        Knows about matches when the read annotated `active_relationship_count`."""
+        if self.status == self.Status.APPROVED and getattr(self, "active_relationship_count", 0):
+            return "You are matched: see who with on your enrolment page."
         return self.STATUS_EXPLANATIONS[self.status]
 
 

@@ -66,10 +66,19 @@ def program_list_coordinated_by(*, user: User) -> QuerySet[Program]:
     )
 
 
+# Relationships belong to the matching app, which builds on this one: counted through the
+# reverse relation's name so this module need not import it.
+_ACTIVE_RELATIONSHIPS = Count(
+    "relationship_memberships",
+    filter=Q(relationship_memberships__relationship__status="active"),
+)
+
+
 def enrolment_list_for(*, user: User) -> QuerySet[Enrolment]:
     return (
         Enrolment.objects.filter(user=user)
         .select_related("cohort__program")
+        .annotate(active_relationship_count=_ACTIVE_RELATIONSHIPS)
         .order_by("-cohort__starts_on")
     )
 
@@ -103,7 +112,11 @@ def enrolment_list_visible_to_participant(*, user: User) -> QuerySet[Enrolment]:
     """A participant's own enrolments, and nobody else's."""
     if not user.is_authenticated:
         return Enrolment.objects.none()
-    return Enrolment.objects.filter(user=user).select_related("cohort__program")
+    return (
+        Enrolment.objects.filter(user=user)
+        .select_related("cohort__program")
+        .annotate(active_relationship_count=_ACTIVE_RELATIONSHIPS)
+    )
 
 
 def participant_import_list_visible_to(*, user: User) -> QuerySet[ParticipantImport]:

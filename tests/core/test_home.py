@@ -96,3 +96,24 @@ def test_it_renders_home_in_the_same_number_of_queries_however_much_a_coordinato
     client.force_login(large)
     with django_assert_num_queries(len(small_queries)):
         assert client.get(reverse("core:home")).status_code == 200
+
+
+def test_it_tells_a_matched_mentee_they_are_matched_not_that_matching_comes_next(
+    client, cohort, mentor, mentee
+):
+    from django.utils import timezone
+
+    from matching.models import Relationship, RelationshipMember
+    from programs.models import Enrolment
+
+    relationship = Relationship.objects.create(cohort=cohort, started_at=timezone.now())
+    for user, role in ((mentor, "mentor"), (mentee, "mentee")):
+        RelationshipMember.objects.create(
+            relationship=relationship, enrolment=Enrolment.objects.get(user=user), role=role
+        )
+    client.force_login(mentee)
+
+    page = client.get("/").content.decode()
+
+    assert "You are matched" in page
+    assert "Matching comes next" not in page
