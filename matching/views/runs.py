@@ -1,47 +1,488 @@
-"""Placeholder until this area is built: every page answers 404."""
+"""Coordinator pages for matching a cohort: the pre-match check and the runs (cohort_matching),
+starting a run, following its progress, reviewing its proposals (decide, lock, swap), accepting
+them all, re-running with locked pairs, publishing, and comparing two runs.
 
-from django.http import Http404
+Everything is fetched through a scoped selector (`cohort_list_visible_to`,
+`match_run_list_visible_to`), so anyone but the program's coordinators gets a 404."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from statistics import median
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from matching import selectors, services
+from matching.forms.coordination import (
+    RELAX_FIELDS,
+    ProposalDecideForm,
+    ProposalLockForm,
+    ProposalSwapForm,
+    RunCompareForm,
+    RunStartForm,
+    relaxation_from,
+    relaxation_initial,
+)
+from matching.models import MatchRun, Proposal
+from programs.models import Cohort, Enrolment, Program
+from programs.selectors import cohort_list_visible_to
+
+PAGE_SIZE = 50
+
+# The pre-match check: how a relaxable rule is named, and the query parameter that relaxes it.
+RULE_NAMES = {
+    "language": "the language rule",
+    "time_zone": "the time-zone limit",
+    "past_partner": "the past-partners rule",
+    "level_direction": "the level rule",
+}
+RULE_PARAMS = {
+    "language": "relax_language",
+    "time_zone": "relax_time_zone",
+    "past_partner": "relax_past_partners",
+}
+RELAXED_WORDS = {
+    "language": "shared language",
+    "time_zone": "time-zone limit",
+    "past_partners": "past partners",
+}
+DECISION_DONE = {
+    Proposal.Decision.ACCEPTED: "Pair accepted.",
+    Proposal.Decision.REJECTED: "Pair rejected.",
+    Proposal.Decision.PROPOSED: "Decision undone.",
+}
 
 
-def cohort_matching(request, **kwargs):
-    raise Http404
+# --- Fetching, scoped to the user -----------------------------------------------------------
 
 
-def run_create(request, **kwargs):
-    raise Http404
+def _cohort_for(request: HttpRequest, pk: int) -> Cohort:
+    return get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
 
 
-def run_compare(request, **kwargs):
-    raise Http404
+def _run_for(request: HttpRequest, pk: int) -> MatchRun:
+    return get_object_or_404(selectors.match_run_list_visible_to(user=request.user), pk=pk)
 
 
-def run_detail(request, **kwargs):
-    raise Http404
+def _proposal_for(request: HttpRequest, pk: int) -> Proposal:
+    visible_runs = selectors.match_run_list_visible_to(user=request.user)
+    return get_object_or_404(
+        Proposal.objects.filter(run__in=visible_runs).select_related("run", "mentee__user"),
+        pk=pk,
+    )
 
 
-def run_progress(request, **kwargs):
-    raise Http404
+def _page(objects: QuerySet | list, request: HttpRequest, param: str = "page") -> Page:
+    return Paginator(objects, PAGE_SIZE).get_page(request.GET.get(param))
 
 
-def run_accept_all(request, **kwargs):
-    raise Http404
+def _run_url(run_id: int, page: int | None = None, anchor: str = "") -> str:
+    url = reverse("matching:run_detail", args=[run_id])
+    if page and page > 1:
+        url += f"?page={page}"
+    return url + (f"#{anchor}" if anchor else "")
 
 
-def run_rerun(request, **kwargs):
-    raise Http404
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
 
 
-def run_publish(request, **kwargs):
-    raise Http404
+# --- The cohort's matching home -------------------------------------------------------------
 
 
-def proposal_decide(request, **kwargs):
-    raise Http404
+@dataclass(frozen=True)
+class RelaxOption:
+    count: int
+    rule: str
+    url: str | None  # the check again with this rule relaxed; None when a run cannot relax it
 
 
-def proposal_lock(request, **kwargs):
-    raise Http404
+def _prematch_context(request: HttpRequest, cohort: Cohort) -> dict[str, Any]:
+    relax = relaxation_from(request.GET)
+    report, enrolments = selectors.prematch_report(cohort=cohort, relax=relax)
+    blocked = [
+        {"enrolment": enrolments.get(item.person_id), "reason": item.reason}
+        for item in report.blocked
+    ]
+    ticked = relaxation_initial(relax)
+    options = []
+    for rule, ids in report.relaxations.items():
+        url = None
+        if rule in RULE_PARAMS:
+            query = request.GET.copy()
+            query.pop("page", None)
+            query[RULE_PARAMS[rule]] = "1"
+            url = f"{request.path}?{query.urlencode()}#check-title"
+        options.append(RelaxOption(count=len(ids), rule=RULE_NAMES.get(rule, rule), url=url))
+    counts = [n for n in report.eligible_counts.values() if n > 0]
+    fewest = min(counts) if counts else 0
+    return {
+        "report": report,
+        "blocked": blocked,
+        "relax_options": options,
+        "relaxed_now": [
+            RELAXED_WORDS[attribute]
+            for name, (attribute, _) in RELAX_FIELDS.items()
+            if ticked[name]
+        ],
+        "eligible": {
+            "people": len(report.eligible_counts),
+            "fewest": fewest,
+            "fewest_people": sum(1 for n in counts if n == fewest),
+            "median": median(counts) if counts else 0,
+            "most": max(counts) if counts else 0,
+        },
+        "relax_initial": ticked,
+    }
 
 
-def proposal_swap(request, **kwargs):
-    raise Http404
+@login_required
+@require_GET
+def cohort_matching(request: HttpRequest, pk: int) -> HttpResponse:
+    """Where matching a cohort starts: who the rules leave with nobody, the form that starts a
+    run, and the runs so far."""
+    cohort = _cohort_for(request, pk)
+    check = _prematch_context(request, cohort)
+    # The selector's Count annotation drops Meta.ordering (GROUP BY), so order here.
+    runs = _page(
+        selectors.match_run_list_for_cohort(cohort=cohort).order_by("-created_at", "-pk"), request
+    )
+    succeeded = [run.pk for run in runs if run.status == MatchRun.Status.SUCCEEDED]
+    form = RunStartForm(initial={"objective": MatchRun.Objective.SCORE, **check["relax_initial"]})
+    return render(
+        request,
+        "matching/cohort_matching.html",
+        {
+            "cohort": cohort,
+            "program": cohort.program,
+            "is_open": cohort.status == Cohort.Status.MATCHING,
+            "form": form,
+            "page": runs,
+            "published_run": cohort.match_runs.filter(published_at__isnull=False)
+            .order_by("-published_at")
+            .first(),
+            "compare_first": succeeded[1] if len(succeeded) > 1 else None,
+            "compare_second": succeeded[0] if len(succeeded) > 1 else None,
+            **check,
+        },
+    )
+
+
+@login_required
+@require_POST
+def run_create(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort = _cohort_for(request, pk)
+    form = RunStartForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose what matters most for this run.")
+        return redirect("matching:cohort_matching", pk=cohort.pk)
+    try:
+        run = services.match_run_create(
+            cohort=cohort,
+            created_by=request.user,
+            objective=form.cleaned_data["objective"],
+            relax=form.relaxation(),
+        )
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("matching:cohort_matching", pk=cohort.pk)
+    messages.success(request, "Matching started.")
+    return redirect("matching:run_detail", pk=run.pk)
+
+
+# --- One run --------------------------------------------------------------------------------
+
+
+@dataclass
+class ProposalRow:
+    proposal: Proposal
+    score_percent: int
+    alternatives: list[dict[str, Any]]
+
+
+def _proposal_rows(page: Page) -> list[ProposalRow]:
+    """The page's proposals with their next-best mentors named: one query for all of them."""
+    ids = {alt["mentor"] for proposal in page for alt in proposal.alternatives}
+    mentors = Enrolment.objects.select_related("user").in_bulk(ids)
+    rows = []
+    for proposal in page:
+        alternatives = []
+        for alt in proposal.alternatives:
+            enrolment = mentors.get(alt["mentor"])
+            alternatives.append(
+                {
+                    "name": str(enrolment.user) if enrolment else "Someone who left the cohort",
+                    "score_percent": round(alt["score"] * 100),
+                    "has_capacity": alt["has_capacity"],
+                }
+            )
+        rows.append(
+            ProposalRow(
+                proposal=proposal,
+                score_percent=round(proposal.score * 100),
+                alternatives=alternatives,
+            )
+        )
+    return rows
+
+
+@dataclass
+class SwapChoices:
+    """Everyone who could mentor in the run's cohort, split by whether this run leaves them a
+    place: read once for every row's swap select."""
+
+    free: list[Enrolment]
+    full: list[Enrolment]
+
+
+def _swap_choices(run: MatchRun) -> SwapChoices:
+    taken = dict(
+        run.proposals.exclude(decision=Proposal.Decision.REJECTED)
+        .values_list("mentor")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    default_capacity = run.cohort.program.default_mentor_capacity
+    choices = SwapChoices(free=[], full=[])
+    for enrolment in (
+        run.cohort.enrolments.filter(
+            status=Enrolment.Status.APPROVED,
+            role__in=[Enrolment.Role.MENTOR, Enrolment.Role.PEER],
+        )
+        .select_related("user")
+        .order_by("user__display_name", "pk")
+    ):
+        capacity = enrolment.capacity if enrolment.capacity is not None else default_capacity
+        group = choices.free if taken.get(enrolment.pk, 0) < capacity else choices.full
+        group.append(enrolment)
+    return choices
+
+
+def _parameters(run: MatchRun) -> dict[str, Any]:
+    parameters = run.parameters or {}
+    rules = parameters.get("rules", {})
+    weights = parameters.get("weights", {})
+    return {
+        "weights": [(name.replace("_", " "), value) for name, value in weights.items() if value],
+        "require_shared_language": rules.get("require_shared_language"),
+        "max_time_zone_gap_hours": rules.get("max_time_zone_gap_hours"),
+        "allow_past_partners": rules.get("allow_past_partners"),
+        "excluded_pairs": len(rules.get("excluded_pairs", [])),
+        "locked_pairs": len(parameters.get("locked_pairs", [])),
+        "relaxed": [RELAXED_WORDS.get(name, name) for name in parameters.get("relaxed", [])],
+        "mode": parameters.get("mode", ""),
+    }
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    context: dict[str, Any] = {
+        "run": run,
+        "cohort": run.cohort,
+        "program": run.cohort.program,
+        "crumb": f"Run {run.pk}",
+        "parameters": _parameters(run),
+        "is_circle": run.parameters.get("mode") == "circle",
+        "is_peer": run.cohort.program.kind == Program.Kind.PEER,
+        "relaxed_fields": [
+            name
+            for name, (attribute, _) in RELAX_FIELDS.items()
+            if attribute in run.parameters.get("relaxed", [])
+        ],
+        "editable": run.status == MatchRun.Status.SUCCEEDED and run.published_at is None,
+    }
+    if run.status == MatchRun.Status.SUCCEEDED:
+        page = _page(selectors.proposal_list_for_run(run=run), request)
+        decisions = dict(run.proposals.values_list("decision").annotate(n=Count("pk")).order_by())
+        context.update(
+            page=page,
+            rows=_proposal_rows(page),
+            swap_choices=_swap_choices(run) if context["editable"] else None,
+            decisions={
+                "proposed": decisions.get(Proposal.Decision.PROPOSED, 0),
+                "accepted": decisions.get(Proposal.Decision.ACCEPTED, 0),
+                "rejected": decisions.get(Proposal.Decision.REJECTED, 0),
+            },
+            unmatched_page=_page(
+                selectors.unmatched_list_for_run(run=run), request, param="unmatched"
+            ),
+            average_percent=(
+                round(run.average_score * 100) if run.average_score is not None else None
+            ),
+        )
+    return render(request, "matching/run_detail.html", context)
+
+
+@login_required
+@require_GET
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The progress bar alone, for the run page to poll. Once the run has finished it tells
+    htmx to reload the page, which then shows the results."""
+    run = _run_for(request, pk)
+    response = render(request, "matching/run_progress.html", {"run": run})
+    if run.is_finished:
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def run_accept_all(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    try:
+        count = services.proposals_accept_all(run=run)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, f"Accepted {count} pair{'s' if count != 1 else ''}.")
+    return redirect("matching:run_detail", pk=run.pk)
+
+
+@login_required
+@require_POST
+def run_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    try:
+        new_run = services.match_run_rerun(run=run, created_by=request.user)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("matching:run_detail", pk=run.pk)
+    messages.success(request, "Matching started again, keeping the locked pairs.")
+    return redirect("matching:run_detail", pk=new_run.pk)
+
+
+@login_required
+@require_POST
+def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_for(request, pk)
+    try:
+        result = services.match_run_publish(run=run, published_by=request.user)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+        return redirect("matching:run_detail", pk=run.pk)
+    count = len(result.relationships)
+    kind = "circle" if run.parameters.get("mode") == "circle" else "pair"
+    messages.success(
+        request,
+        f"Published {count} {kind}{'s' if count != 1 else ''}. "
+        f"Everyone in {'it' if count == 1 else 'them'} is emailed.",
+    )
+    if result.skipped:
+        names = ", ".join(str(p.mentee.user) for p in result.skipped)
+        messages.warning(
+            request,
+            f"Skipped {len(result.skipped)}: meanwhile they got a mentor another way ({names}).",
+        )
+    return redirect("matching:run_detail", pk=run.pk)
+
+
+# --- One proposal ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposal_for(request, pk)
+    form = ProposalDecideForm(request.POST)
+    page = None
+    if not form.is_valid():
+        messages.error(request, "Choose accept or reject.")
+    else:
+        page = form.cleaned_data["page"]
+        decision = form.cleaned_data["decision"]
+        try:
+            services.proposal_decide(proposal=proposal, decision=decision)
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, DECISION_DONE[decision])
+    return redirect(_run_url(proposal.run_id, page, f"proposal-{proposal.pk}"))
+
+
+@login_required
+@require_POST
+def proposal_lock(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposal_for(request, pk)
+    form = ProposalLockForm(request.POST)
+    page = None
+    if not form.is_valid():
+        messages.error(request, "Choose lock or unlock.")
+    else:
+        page = form.cleaned_data["page"]
+        locked = form.cleaned_data["locked"]
+        try:
+            services.proposal_lock(proposal=proposal, locked=locked)
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(
+                request,
+                "Pair locked and accepted: a re-run keeps it."
+                if locked
+                else "Pair unlocked: a re-run may change it.",
+            )
+    return redirect(_run_url(proposal.run_id, page, f"proposal-{proposal.pk}"))
+
+
+@login_required
+@require_POST
+def proposal_swap(request: HttpRequest, pk: int) -> HttpResponse:
+    proposal = _proposal_for(request, pk)
+    form = ProposalSwapForm(request.POST, cohort_id=proposal.run.cohort_id)
+    page = None
+    if not form.is_valid():
+        messages.error(request, services.SWAP_NOT_A_MENTOR)
+    else:
+        page = form.cleaned_data["page"]
+        try:
+            result = services.proposal_swap(proposal=proposal, mentor=form.cleaned_data["mentor"])
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(
+                request,
+                f"Swapped: score {result.score_before:.2f} → {result.score_after:.2f} "
+                f"({result.change:+.2f}).",
+            )
+    return redirect(_run_url(proposal.run_id, page, f"proposal-{proposal.pk}"))
+
+
+# --- Comparing two runs ---------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def run_compare(request: HttpRequest) -> HttpResponse:
+    """Two runs of one cohort side by side: what changed and which pairs differ."""
+    form = RunCompareForm(request.GET)
+    if not form.is_valid():
+        raise Http404("Choose two runs to compare.")
+    visible = selectors.match_run_list_visible_to(user=request.user)
+    first = get_object_or_404(visible, pk=form.cleaned_data["first"])
+    second = get_object_or_404(visible, pk=form.cleaned_data["second"])
+    if first.cohort_id != second.cohort_id:
+        raise Http404("Runs of different cohorts cannot be compared.")
+    comparison = selectors.match_run_compare(first=first, second=second)
+    return render(
+        request,
+        "matching/run_compare.html",
+        {
+            "first": first,
+            "second": second,
+            "cohort": first.cohort,
+            "program": first.cohort.program,
+            "comparison": comparison,
+            "pair_tables": [(first, comparison.only_first), (second, comparison.only_second)],
+        },
+    )
