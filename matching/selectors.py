@@ -7,7 +7,7 @@ import datetime as dt
 import math
 import zoneinfo
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Profile, User
 from programs.models import Cohort, Enrolment, EnrolmentCompetency, Program
 
-from .engine import MatchSettings, Pair, Person, Rules, scoring
+from .engine import MatchSettings, Pair, Person, Rules, Weights, scoring
 from .engine.api import Prematch, prematch, scored_matrix
 from .engine.explain import pair_reasons
 from .models import (
@@ -113,6 +113,26 @@ def match_settings_as_parameters(settings: MatchSettings) -> dict:
     }
 
 
+def match_settings_from_parameters(parameters: dict) -> MatchSettings:
+    """Rebuild a run's settings from what it stored, so a run is repeatable as it was asked."""
+    rules = parameters.get("rules", {})
+    return MatchSettings(
+        mode=parameters.get("mode", "one_to_one"),
+        objective=parameters.get("objective", "score"),
+        weights=Weights(**parameters.get("weights", {})),
+        rules=Rules(
+            require_shared_language=rules.get("require_shared_language", True),
+            max_time_zone_gap_hours=rules.get("max_time_zone_gap_hours"),
+            allow_past_partners=rules.get("allow_past_partners", False),
+            max_peer_level_gap=rules.get("max_peer_level_gap", 2),
+            excluded_pairs=frozenset(tuple(p) for p in rules.get("excluded_pairs", [])),
+        ),
+        locked_pairs=tuple(tuple(p) for p in parameters.get("locked_pairs", [])),
+        circle_size=parameters.get("circle_size", 5),
+        mentors_per_circle=parameters.get("mentors_per_circle", 1),
+    )
+
+
 # --- The cohort as the engine sees it -------------------------------------------------------
 
 
@@ -192,6 +212,35 @@ def cohort_people(
     return people, names
 
 
+def run_people(*, cohort: Cohort) -> tuple[list[Person], dict[int, str]]:
+    """Who a new run matches: approved people without an active relationship yet, and mentors
+    with the places their active relationships leave them (none left: not in the run). So a
+    run after publishing, self-service or a rematch proposes only what is still open."""
+    active = RelationshipMember.objects.filter(
+        relationship__cohort=cohort, relationship__status=Relationship.Status.ACTIVE
+    )
+    partnered = set(
+        active.exclude(role=RelationshipMember.Role.MENTOR).values_list("enrolment_id", flat=True)
+    )
+    led: dict[int, int] = defaultdict(int)
+    for enrolment_id in active.filter(role=RelationshipMember.Role.MENTOR).values_list(
+        "enrolment_id", flat=True
+    ):
+        led[enrolment_id] += 1
+    people, names = cohort_people(
+        cohort=cohort, enrolments=matchable_enrolments(cohort=cohort).exclude(pk__in=partnered)
+    )
+    open_people = []
+    for person in people:
+        if person.role == Enrolment.Role.MENTOR and led.get(person.id):
+            left = person.capacity - led[person.id]
+            if left <= 0:
+                continue
+            person = replace(person, capacity=left)
+        open_people.append(person)
+    return open_people, names
+
+
 def _managers_of(user_ids: list[int]) -> dict[int, int]:
     return dict(
         Profile.objects.filter(user_id__in=user_ids, manager__isnull=False).values_list(
@@ -222,7 +271,7 @@ def prematch_report(
 ) -> tuple[Prematch, dict[int, Enrolment]]:
     """Who the rules leave with nobody, and what relaxing a rule would change; with the
     enrolments by id so a page can name them."""
-    people, _ = cohort_people(cohort=cohort)
+    people, _ = run_people(cohort=cohort)
     report = prematch(people=people, settings=match_settings_for(cohort=cohort, relax=relax))
     blocked_ids = [u.person_id for u in report.blocked]
     enrolments = cohort.enrolments.select_related("user").in_bulk(blocked_ids)
@@ -242,8 +291,13 @@ def match_run_list_visible_to(*, user: User) -> QuerySet[MatchRun]:
 
 
 def match_run_list_for_cohort(*, cohort: Cohort) -> QuerySet[MatchRun]:
-    return cohort.match_runs.select_related("created_by").annotate(
-        accepted=Count("proposals", filter=Q(proposals__decision=Proposal.Decision.ACCEPTED))
+    # An aggregate drops Meta.ordering, so newest first is said again here.
+    return (
+        cohort.match_runs.select_related("created_by")
+        .annotate(
+            accepted=Count("proposals", filter=Q(proposals__decision=Proposal.Decision.ACCEPTED))
+        )
+        .order_by("-created_at", "-pk")
     )
 
 
@@ -286,9 +340,10 @@ def match_run_compare(*, first: MatchRun, second: MatchRun) -> RunComparison:
 # --- Capacity -------------------------------------------------------------------------------
 
 
-def mentor_load(*, cohort: Cohort) -> dict[int, int]:
-    """Mentor enrolment id → places taken: active relationships plus requests waiting for an
-    answer (so popular mentors stop being recommended before they are swamped)."""
+def mentor_load(*, cohort: Cohort, count_waiting_requests: bool = True) -> dict[int, int]:
+    """Mentor enrolment id → places taken: active relationships, plus requests waiting for an
+    answer unless told not to (so popular mentors stop being recommended before they are
+    swamped)."""
     load: dict[int, int] = defaultdict(int)
     relationships = (
         RelationshipMember.objects.filter(
@@ -308,7 +363,7 @@ def mentor_load(*, cohort: Cohort) -> dict[int, int]:
         .annotate(n=Count("pk"))
         .values_list("mentor_id", "n")
     )
-    for enrolment_id, count in [*relationships, *waiting]:
+    for enrolment_id, count in [*relationships, *(waiting if count_waiting_requests else [])]:
         load[enrolment_id] += count
     return load
 
@@ -415,10 +470,13 @@ def _partners_heading(enrolment: Enrolment, partnerships: list[Partnership]) -> 
 
 
 @dataclass(frozen=True)
-class Recommendation:
+class MentorCandidate:
+    """A mentor one mentee could have, as the engine scores and explains the pair."""
+
     enrolment: Enrolment  # with user and user.profile
-    score: float  # 0..1, as the engine scores it
+    score: float  # 0..1
     reasons: list[str]
+    places_left: int
 
     @property
     def percent(self) -> int:
@@ -433,33 +491,35 @@ class Recommendation:
         return f"{self.enrolment.user.display_name} ({self.percent}% fit)"
 
 
-def mentor_recommendations(*, mentee: Enrolment, limit: int = 10) -> list[Recommendation]:
-    """The approved mentors of the mentee's cohort who have a free place and whom the hard
-    rules allow, best first, scored by the same engine and settings as a matching run.
+def mentor_candidates(
+    *,
+    mentee: Enrolment,
+    places_left: dict[int, int],
+    limit: int = 10,
+    settings: MatchSettings | None = None,
+) -> list[MentorCandidate]:
+    """The best mentors for one mentee among `places_left` (mentor enrolment id → free places)
+    that the hard rules allow, scored and explained exactly as in a matching run, best first.
 
-    A place is free when capacity exceeds active relationships plus requests waiting for an
-    answer, so a few popular mentors do not collect every request. A fixed number of queries
-    whatever the cohort's size; reasons are worked out for the `limit` shown only."""
-    enrolment = mentee
-    cohort = enrolment.cohort
+    The one read behind self-service recommendations, a coordinator's replacement search and
+    a hand swap; each passes its own idea of a free place. A fixed number of queries."""
+    cohort = mentee.cohort
+    ids = [pk for pk, left in places_left.items() if left > 0 and pk != mentee.pk]
+    if not ids:
+        return []
     people, names = cohort_people(
-        cohort=cohort,
-        enrolments=cohort.enrolments.filter(pk=enrolment.pk)
-        | matchable_enrolments(cohort=cohort).filter(role=Enrolment.Role.MENTOR),
+        cohort=cohort, enrolments=cohort.enrolments.filter(pk__in=[mentee.pk, *ids])
     )
-    load = mentor_load(cohort=cohort)
-    mentee_person = next((p for p in people if p.id == enrolment.pk), None)
-    mentors = [
-        p for p in people if p.role == Enrolment.Role.MENTOR and p.capacity > load.get(p.id, 0)
-    ]
+    mentee_person = next((p for p in people if p.id == mentee.pk), None)
+    mentors = sorted((p for p in people if p.id != mentee.pk), key=lambda p: p.id)
     if mentee_person is None or not mentors:
         return []
-    settings = match_settings_for(cohort=cohort)
+    settings = settings or match_settings_for(cohort=cohort)
     scores, _, text = scored_matrix([mentee_person], mentors, settings)
     row = scores[0]
     best = sorted(np.flatnonzero(row >= 0), key=lambda j: (-row[j], mentors[j].id))[:limit]
     shown = Enrolment.objects.select_related("user__profile").in_bulk([mentors[j].id for j in best])
-    recommendations = []
+    candidates = []
     for j in best:
         mentor = mentors[j]
         parts, shared = scoring.pair_components(
@@ -472,14 +532,78 @@ def mentor_recommendations(*, mentee: Enrolment, limit: int = 10) -> list[Recomm
             components=parts,
             shared=shared,
         )
-        recommendations.append(
-            Recommendation(
+        candidates.append(
+            MentorCandidate(
                 enrolment=shown[mentor.id],
                 score=float(row[j]),
                 reasons=pair_reasons(pair, mentee_person, mentor, names=names, settings=settings),
+                places_left=places_left[mentor.id],
             )
         )
-    return recommendations
+    return candidates
+
+
+def _mentor_capacities(cohort: Cohort) -> dict[int, int]:
+    default = cohort.program.default_mentor_capacity
+    return {
+        pk: capacity if capacity is not None else default
+        for pk, capacity in matchable_enrolments(cohort=cohort)
+        .filter(role=Enrolment.Role.MENTOR)
+        .values_list("pk", "capacity")
+    }
+
+
+def places_left_in_cohort(*, cohort: Cohort, count_waiting_requests: bool) -> dict[int, int]:
+    """Approved mentors' free places now: capacity less active relationships, and less
+    requests waiting for an answer when `count_waiting_requests` (self-service, so popular
+    mentors are not swamped)."""
+    load = mentor_load(cohort=cohort, count_waiting_requests=count_waiting_requests)
+    return {pk: capacity - load.get(pk, 0) for pk, capacity in _mentor_capacities(cohort).items()}
+
+
+def places_left_in_run(*, run: MatchRun) -> dict[int, int]:
+    """Mentors' free places in a run under review: capacity less its pairs not rejected."""
+    taken = dict(
+        run.proposals.exclude(decision=Proposal.Decision.REJECTED)
+        .values("mentor_id")
+        .annotate(n=Count("pk"))
+        .values_list("mentor_id", "n")
+    )
+    return {
+        pk: capacity - taken.get(pk, 0) for pk, capacity in _mentor_capacities(run.cohort).items()
+    }
+
+
+def mentor_recommendations(*, mentee: Enrolment, limit: int = 10) -> list[MentorCandidate]:
+    """Self-service: the mentors a mentee may ask, best first."""
+    places = places_left_in_cohort(cohort=mentee.cohort, count_waiting_requests=True)
+    return mentor_candidates(mentee=mentee, places_left=places, limit=limit)
+
+
+def replacement_candidates(*, relationship: Relationship, limit: int = 10) -> list[MentorCandidate]:
+    """For the mentee of an ended pair: the best mentors with a place, never the previous one."""
+    members = list(relationship.members.select_related("enrolment__cohort__program"))
+    mentee = next((m.enrolment for m in members if m.role == RelationshipMember.Role.MENTEE), None)
+    if mentee is None:
+        return []
+    places = places_left_in_cohort(cohort=relationship.cohort, count_waiting_requests=False)
+    for member in members:
+        if member.role == RelationshipMember.Role.MENTOR:
+            places.pop(member.enrolment_id, None)
+    return mentor_candidates(mentee=mentee, places_left=places, limit=limit)
+
+
+def swap_candidates(*, proposal: Proposal, limit: int = 20) -> list[MentorCandidate]:
+    """For a pair under review: the mentors the run leaves a place, under the run's own
+    settings (a swap is checked against those), best first."""
+    places = places_left_in_run(run=proposal.run)
+    places.pop(proposal.mentor_id, None)
+    return mentor_candidates(
+        mentee=proposal.mentee,
+        places_left=places,
+        limit=limit,
+        settings=match_settings_from_parameters(proposal.run.parameters),
+    )
 
 
 def mentor_request_list_made_by(*, user: User) -> QuerySet[MentorRequest]:

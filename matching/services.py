@@ -12,6 +12,7 @@ from functools import partial
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
@@ -20,7 +21,7 @@ from notifications.services import email_queue
 from programs.models import Cohort, Enrolment
 
 from . import selectors
-from .engine import MatchSettings, Pair, Rules, Weights, match, scoring
+from .engine import Pair, match, scoring
 from .engine.explain import pair_explanation
 from .models import (
     MatchExclusion,
@@ -166,26 +167,6 @@ def match_run_create(
     return run
 
 
-def _settings_from_parameters(parameters: dict) -> MatchSettings:
-    """Rebuild a run's settings from what it stored, so a run is repeatable as it was asked."""
-    rules = parameters.get("rules", {})
-    return MatchSettings(
-        mode=parameters.get("mode", "one_to_one"),
-        objective=parameters.get("objective", "score"),
-        weights=Weights(**parameters.get("weights", {})),
-        rules=Rules(
-            require_shared_language=rules.get("require_shared_language", True),
-            max_time_zone_gap_hours=rules.get("max_time_zone_gap_hours"),
-            allow_past_partners=rules.get("allow_past_partners", False),
-            max_peer_level_gap=rules.get("max_peer_level_gap", 2),
-            excluded_pairs=frozenset(tuple(p) for p in rules.get("excluded_pairs", [])),
-        ),
-        locked_pairs=tuple(tuple(p) for p in parameters.get("locked_pairs", [])),
-        circle_size=parameters.get("circle_size", 5),
-        mentors_per_circle=parameters.get("mentors_per_circle", 1),
-    )
-
-
 class _ProgressWriter:
     """Writes a run's progress for the page that polls it, at most every few percent."""
 
@@ -219,8 +200,8 @@ def match_run_execute(*, run_id: int) -> MatchRun:
         return run
     started = time.perf_counter()
     try:
-        people, names = selectors.cohort_people(cohort=run.cohort)
-        settings = _settings_from_parameters(
+        people, names = selectors.run_people(cohort=run.cohort)
+        settings = selectors.match_settings_from_parameters(
             {
                 **run.parameters,
                 "circle_size": run.cohort.program.circle_size,
@@ -374,7 +355,7 @@ def proposal_swap(*, proposal: Proposal, mentor: Enrolment) -> SwapResult:
     )
     by_id = {p.id: p for p in people}
     mentee_person, mentor_person = by_id[proposal.mentee_id], by_id[mentor.pk]
-    settings = _settings_from_parameters(run.parameters)
+    settings = selectors.match_settings_from_parameters(run.parameters)
     broken = scoring.pair_rule_broken(mentee_person, mentor_person, settings)
     if broken:
         raise ValidationError(
@@ -407,6 +388,10 @@ def proposal_swap(*, proposal: Proposal, mentor: Enrolment) -> SwapResult:
     )
     proposal.full_clean(exclude=["run", "mentee"])
     proposal.save()
+    # The run's total is what coordinators compare runs by: keep it true after a hand swap.
+    MatchRun.objects.filter(pk=run.pk).update(
+        objective_value=F("objective_value") + (proposal.score - before)
+    )
     return SwapResult(proposal=proposal, score_before=before, score_after=proposal.score)
 
 

@@ -31,7 +31,9 @@ RULES = (
     "time_zone",
     "level_direction",
 )
-RELAXABLE_RULES = ("language", "time_zone", "past_partner", "level_direction")
+# Rules a coordinator may relax for one run; the level rule defines reverse and peer
+# programs, so it is not one of them.
+RELAXABLE_RULES = ("language", "time_zone", "past_partner")
 
 
 # --- The formulas, on numpy arrays (scalars work too) ----------------------------------------

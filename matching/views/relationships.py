@@ -6,8 +6,6 @@ for ending early, through the user's own membership; anyone else gets a 404."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,9 +17,6 @@ from django.views.decorators.http import require_GET
 
 from accounts.models import User
 from matching import selectors, services
-from matching.engine import Pair, scoring
-from matching.engine.api import scored_matrix
-from matching.engine.explain import pair_reasons
 from matching.forms.coordination import RelationshipEndForm, ReplacementForm
 from matching.models import Relationship, RelationshipMember
 from programs.forms.coordination import form_add_service_error
@@ -161,88 +156,6 @@ def relationship_end(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Finding a replacement ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReplacementCandidate:
-    enrolment: Enrolment
-    score: float
-    reasons: list[str]
-    places_left: int
-
-    @property
-    def score_percent(self) -> int:
-        return round(self.score * 100)
-
-
-def _replacement_candidates(
-    *, relationship: Relationship, limit: int = REPLACEMENT_CANDIDATES
-) -> list[ReplacementCandidate]:
-    """The best mentors for the mentee of an ended pair: approved mentors of the cohort with a
-    place left, never the previous mentor, scored and explained by the engine, best first.
-
-    A read that belongs in matching.selectors as `replacement_candidates(*, relationship)`;
-    it lives here until it moves."""
-    cohort = relationship.cohort
-    members = list(relationship.members.select_related("enrolment"))
-    mentee = next((m.enrolment for m in members if m.role == RelationshipMember.Role.MENTEE), None)
-    if mentee is None:
-        return []
-    previous = [m.enrolment_id for m in members if m.role == RelationshipMember.Role.MENTOR]
-    load = selectors.mentor_load(cohort=cohort)
-    default_capacity = cohort.program.default_mentor_capacity
-    places: dict[int, int] = {}
-    mentors: dict[int, Enrolment] = {}
-    for enrolment in (
-        cohort.enrolments.filter(status=Enrolment.Status.APPROVED, role=Enrolment.Role.MENTOR)
-        .exclude(pk__in=previous)
-        .select_related("user__profile")
-    ):
-        capacity = enrolment.capacity if enrolment.capacity is not None else default_capacity
-        left = capacity - load.get(enrolment.pk, 0)
-        if left > 0:
-            places[enrolment.pk] = left
-            mentors[enrolment.pk] = enrolment
-    if not mentors:
-        return []
-    people, names = selectors.cohort_people(
-        cohort=cohort, enrolments=cohort.enrolments.filter(pk__in=[mentee.pk, *mentors])
-    )
-    by_id = {person.id: person for person in people}
-    mentee_person = by_id[mentee.pk]
-    mentor_people = [by_id[pk] for pk in sorted(mentors)]
-    settings = selectors.match_settings_for(cohort=cohort)
-    scores, _, text = scored_matrix([mentee_person], mentor_people, settings)
-    feasible = [j for j in range(len(mentor_people)) if scores[0, j] >= 0]
-    best = sorted(feasible, key=lambda j: (-float(scores[0, j]), mentor_people[j].id))[:limit]
-    candidates = []
-    for j in best:
-        mentor_person = mentor_people[j]
-        parts, shared = scoring.pair_components(
-            mentee_person,
-            mentor_person,
-            settings,
-            float(text[0, j]) if text is not None else 0.0,
-        )
-        score = scoring.pair_score(parts, settings.weights)
-        pair = Pair(
-            mentor_id=mentor_person.id,
-            mentee_id=mentee.pk,
-            score=score,
-            components=parts,
-            shared=shared,
-        )
-        candidates.append(
-            ReplacementCandidate(
-                enrolment=mentors[mentor_person.id],
-                score=score,
-                reasons=pair_reasons(
-                    pair, mentee_person, mentor_person, names=names, settings=settings
-                ),
-                places_left=places[mentor_person.id],
-            )
-        )
-    return candidates
-
-
 def _replacement_problem(relationship: Relationship, mentee: Enrolment | None) -> str:
     if relationship.kind != Relationship.Kind.PAIR or mentee is None:
         return "Only a pair of a mentor and a mentee can be given a new mentor here."
@@ -266,7 +179,7 @@ def relationship_replace(request: HttpRequest, pk: int) -> HttpResponse:
     mentee = _member(relationship, RelationshipMember.Role.MENTEE)
     previous = _member(relationship, RelationshipMember.Role.MENTOR)
     problem = _replacement_problem(relationship, mentee)
-    candidates = [] if problem else _replacement_candidates(relationship=relationship)
+    candidates = [] if problem else selectors.replacement_candidates(relationship=relationship)
     form = ReplacementForm(request.POST or None, candidates=[c.enrolment for c in candidates])
     if request.method == "POST" and not problem:
         if not form.is_valid():

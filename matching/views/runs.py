@@ -19,7 +19,7 @@ from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from matching import selectors, services
 from matching.forms.coordination import (
@@ -235,38 +235,6 @@ def _proposal_rows(page: Page) -> list[ProposalRow]:
     return rows
 
 
-@dataclass
-class SwapChoices:
-    """Everyone who could mentor in the run's cohort, split by whether this run leaves them a
-    place: read once for every row's swap select."""
-
-    free: list[Enrolment]
-    full: list[Enrolment]
-
-
-def _swap_choices(run: MatchRun) -> SwapChoices:
-    taken = dict(
-        run.proposals.exclude(decision=Proposal.Decision.REJECTED)
-        .values_list("mentor")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    default_capacity = run.cohort.program.default_mentor_capacity
-    choices = SwapChoices(free=[], full=[])
-    for enrolment in (
-        run.cohort.enrolments.filter(
-            status=Enrolment.Status.APPROVED,
-            role__in=[Enrolment.Role.MENTOR, Enrolment.Role.PEER],
-        )
-        .select_related("user")
-        .order_by("user__display_name", "pk")
-    ):
-        capacity = enrolment.capacity if enrolment.capacity is not None else default_capacity
-        group = choices.free if taken.get(enrolment.pk, 0) < capacity else choices.full
-        group.append(enrolment)
-    return choices
-
-
 def _parameters(run: MatchRun) -> dict[str, Any]:
     parameters = run.parameters or {}
     rules = parameters.get("rules", {})
@@ -308,7 +276,6 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(
             page=page,
             rows=_proposal_rows(page),
-            swap_choices=_swap_choices(run) if context["editable"] else None,
             decisions={
                 "proposed": decisions.get(Proposal.Decision.PROPOSED, 0),
                 "accepted": decisions.get(Proposal.Decision.ACCEPTED, 0),
@@ -436,9 +403,27 @@ def proposal_lock(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def proposal_swap(request: HttpRequest, pk: int) -> HttpResponse:
+    """Choose another mentor for a pair: the best the run leaves a place, each with the score
+    the pair would have and the change from now; choosing one swaps."""
     proposal = _proposal_for(request, pk)
+    if request.method == "GET":
+        page = request.GET.get("page", "")
+        return render(
+            request,
+            "matching/proposal_swap.html",
+            {
+                "proposal": proposal,
+                "run": proposal.run,
+                "cohort": proposal.run.cohort,
+                "candidates": [
+                    (candidate, candidate.percent - round(proposal.score * 100))
+                    for candidate in selectors.swap_candidates(proposal=proposal)
+                ],
+                "page": page if page.isdigit() else "",
+            },
+        )
     form = ProposalSwapForm(request.POST, cohort_id=proposal.run.cohort_id)
     page = None
     if not form.is_valid():

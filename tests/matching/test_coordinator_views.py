@@ -282,6 +282,10 @@ CASES = {
         lambda w: reverse("matching:proposal_lock", args=[proposal_of(w.run, w.people.mo).pk]),
         lambda w: {"locked": "1"},
     ),
+    "proposal_swap_page": Case(
+        "get",
+        lambda w: reverse("matching:proposal_swap", args=[proposal_of(w.run, w.people.dana).pk]),
+    ),
     "proposal_swap": Case(
         "post",
         lambda w: reverse("matching:proposal_swap", args=[proposal_of(w.run, w.people.dana).pk]),
@@ -622,6 +626,41 @@ def test_it_swaps_a_mentor_and_shows_the_score_change(client, coordinator, peopl
     assert (
         f"Swapped from {old_mentor.user.display_name} (score before {round(before * 100)}%)" in page
     )
+
+
+def test_it_lists_swap_candidates_with_their_score_change(client, coordinator, people, cohort):
+    run = run_matching(cohort, coordinator)
+    proposal = proposal_of(run, people.dana)
+    new_mentor = free_mentor(run, people, proposal)
+    client.force_login(coordinator)
+
+    response = client.get(reverse("matching:proposal_swap", args=[proposal.pk]))
+
+    candidates = response.context["candidates"]
+    names = [candidate.enrolment.user.display_name for candidate, _ in candidates]
+    assert new_mentor.user.display_name in names
+    assert proposal.mentor.user.display_name not in names
+    for candidate, change in candidates:
+        assert change == candidate.percent - round(proposal.score * 100)
+        assert candidate.places_left > 0
+    assert "points" in text_of(response)
+
+
+def test_it_keeps_the_runs_total_true_after_a_swap(client, coordinator, people, cohort):
+    run = run_matching(cohort, coordinator)
+    proposal = proposal_of(run, people.dana)
+    total_before = run.objective_value
+
+    client.force_login(coordinator)
+    client.post(
+        reverse("matching:proposal_swap", args=[proposal.pk]),
+        {"mentor": free_mentor(run, people, proposal).pk},
+    )
+
+    run.refresh_from_db()
+    proposal.refresh_from_db()
+    assert run.objective_value == pytest.approx(sum(run.proposals.values_list("score", flat=True)))
+    assert run.objective_value != pytest.approx(total_before)
 
 
 def test_it_refuses_a_swap_into_the_mentees_reporting_chain(client, coordinator, people, cohort):

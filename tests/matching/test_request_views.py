@@ -653,7 +653,7 @@ def test_it_shows_an_empty_inbox_with_what_happens_next(client, people, mentor):
 INBOX_QUERIES = 8  # + waiting requests, their development areas, answered requests
 # + the enrolment, any relationship, the requests; the cohort as the engine sees it (people,
 # competencies, managers, past partners); mentor load (2); settings (2); the mentors shown.
-RECOMMENDATIONS_QUERIES = 17
+RECOMMENDATIONS_QUERIES = 18
 
 
 @pytest.mark.parametrize("count", [2, 12])

@@ -1101,3 +1101,21 @@ def test_it_withdraws_open_requests_once_the_coordinator_matches_the_mentee(self
     assert set(MentorRequest.objects.filter(mentee=p.mo).values_list("status", flat=True)) == {
         MentorRequest.Status.WITHDRAWN
     }
+
+
+def test_it_matches_only_what_is_still_open_in_a_second_run(
+    matching_cohort, matching_people, coordinator
+):
+    """After Mo is matched with Maya (who has two places), a new run leaves Mo out and offers
+    Maya one place, not two."""
+    p = matching_people
+    services.relationship_create(cohort=matching_cohort, mentor=p.maya, mentee=p.mo)
+
+    run = finished_run(matching_cohort, coordinator)
+
+    assert p.mo.pk not in {mentee for _, mentee in pairs_of(run)}
+    assert sum(1 for mentor, _ in pairs_of(run) if mentor == p.maya.pk) <= 1
+    people, _ = selectors.run_people(cohort=matching_cohort)
+    assert {person.id: person.capacity for person in people if person.role == "mentor"}[
+        p.maya.pk
+    ] == 1
