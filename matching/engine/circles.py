@@ -62,8 +62,9 @@ def match_circles(
 ) -> MatchResult:
     """Form circles. Deterministic: the same people and settings give the same circles.
 
-    `mentors` and `mentees` sorted by id. Raises ValueError for settings that leave no circle
-    possible (fewer than one mentor, or no seat for a mentee); the settings form checks them."""
+    `mentors` and `mentees` sorted by id. Raises ValueError for settings no circle can meet
+    (other than one or two mentors a circle, or no seat left for a mentee): the settings form
+    is where a coordinator hears about those."""
     started = time.perf_counter()
     per_circle = settings.mentors_per_circle
     seats = settings.circle_size - per_circle
@@ -95,6 +96,8 @@ def match_circles(
         if a in mentor_index and b in mentee_index
     ]
 
+    stats["scoring_seconds"] = time.perf_counter() - started
+
     progress(30, "Choosing who leads each circle")
     leaders = _choose_leaders(scores, count * per_circle, seats, per_circle, locked)
     groups = _group_leaders(leaders, mentors, per_circle)
@@ -107,14 +110,12 @@ def match_circles(
 
     progress(85, "Explaining each circle")
     circles, pairs = [], []
+    locked_pairs = {(mentors[j].id, mentees[i].id) for j, i in locked}
     for c, group in enumerate(groups):
         members = np.nonzero(placement == c)[0]
         if members.size == 0:
             continue  # nobody could join: its mentors are reported unused below
-        circles.append(
-            _circle(group, members, circle_fit[:, c], similarity, mentors, mentees, seats)
-        )
-        locked_pairs = {(mentors[j].id, mentees[i].id) for j, i in locked}
+        circles.append(_circle(group, members, circle_fit[:, c], similarity, mentors, mentees))
         for j in group:
             for i in members:
                 parts, shared = scoring.pair_components(
@@ -323,7 +324,6 @@ def _circle(
     similarity: np.ndarray,
     mentors: list[Person],
     mentees: list[Person],
-    seats: int,
 ) -> Circle:
     mean_fit = float(fit[members].mean())
     if members.size > 1:
