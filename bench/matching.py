@@ -109,7 +109,7 @@ def bench_bipartite(*, seed: int) -> None:
     print(
         f"RESULT matching mentees={BIG_MENTEES} mentors={BIG_MENTORS} "
         f"seconds={run['seconds']:.2f} peak_mib={round(run['peak_mib'])} "
-        f"optimality={optimality:.4f} greedy_optimality={greedy_optimality:.4f}"
+        f"optimality={optimality:.6f} greedy_optimality={greedy_optimality:.6f}"
     )
 
 
@@ -244,7 +244,7 @@ def bench_peers(*, seed: int) -> None:
     )
     print(
         f"RESULT peer_matching peers={PEERS} seconds={run['seconds']:.2f} "
-        f"optimality={optimality:.4f}"
+        f"optimality={optimality:.6f}"
     )
 
 

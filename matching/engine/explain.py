@@ -32,6 +32,10 @@ def pair_reasons(
     """Short phrases, strongest first: what they share, then the practical fit."""
     reasons = []
     parts = pair.components
+    if settings.mode == "peer":
+        return _peer_reasons(pair, mentee, mentor, names=names) or [
+            "no shared competencies: a pairing on availability only"
+        ]
     if pair.shared.get("development"):
         reasons.append(
             f"mentor has expertise in what the mentee wants to develop: "
@@ -79,3 +83,32 @@ def pair_explanation(
     """One sentence: "Mentor has expertise in …; mentor offers …; same time zone"."""
     text = "; ".join(pair_reasons(pair, mentee, mentor, names=names, settings=settings))
     return text[:1].upper() + text[1:] + "."
+
+
+def _peer_reasons(
+    pair: Pair, first: Person, second: Person, *, names: Mapping[int, str]
+) -> list[str]:
+    """Peers mentor each other, so the pair is described both ways round."""
+    reasons = []
+    helps = tuple(
+        sorted(set(pair.shared.get("development", ())) | set(pair.shared.get("skills", ())))
+    )
+    if helps:
+        reasons.append(f"each can help the other with: {_names(helps, names)}")
+    if first.level is not None and second.level is not None:
+        gap = abs(first.level - second.level)
+        reasons.append(
+            "same level" if gap == 0 else f"{LEVEL_WORDS.get(gap, f'{gap} levels')} apart"
+        )
+    if pair.components.get("department") == 1.0:
+        reasons.append("different departments, as asked")
+    if pair.components.get("time_zone") == 1.0 and first.utc_offset_hours is not None:
+        reasons.append(
+            "same time zone"
+            if first.utc_offset_hours == second.utc_offset_hours
+            else "time zones within an hour"
+        )
+    shared_languages = sorted(first.languages & second.languages)
+    if shared_languages and (len(first.languages) > 1 or shared_languages != ["english"]):
+        reasons.append("both speak " + ", ".join(lang.title() for lang in shared_languages))
+    return reasons

@@ -277,30 +277,14 @@ def _level_gap(mentee_level: int | None, mentor_level: int | None, mode: str) ->
     return _nan(mentor_level) - _nan(mentee_level)
 
 
-def _language_shared(mentees: Sequence[Person], mentors: Sequence[Person]) -> np.ndarray:
-    index = {
-        lang: i
-        for i, lang in enumerate(sorted(set().union(*(p.languages for p in (*mentees, *mentors)))))
-    }
-    if not index:
-        return np.zeros((len(mentees), len(mentors)), dtype=bool)
-    a = _one_hot([p.languages for p in mentees], index)
-    b = _one_hot([p.languages for p in mentors], index)
-    return (a @ b.T).toarray() > 0
-
-
-def _languages_known(mentees: Sequence[Person], mentors: Sequence[Person]) -> np.ndarray:
-    return (
-        np.array([bool(p.languages) for p in mentees])[:, None]
-        & np.array([bool(p.languages) for p in mentors])[None, :]
-    )
-
-
 def _language_fit(mentees: Sequence[Person], mentors: Sequence[Person]) -> np.ndarray:
-    fit = _language_shared(mentees, mentors).astype(np.float32)
-    fit[[i for i, p in enumerate(mentees) if not p.languages], :] = UNKNOWN
-    fit[:, [j for j, p in enumerate(mentors) if not p.languages]] = UNKNOWN
-    return fit
+    """1 where a pair shares a language, 0 where it shares none, half where either side did
+    not say. People speak few distinct sets of languages, so this is a lookup."""
+    return _lookup(
+        [p.languages for p in mentees],
+        [p.languages for p in mentors],
+        lambda a, b: (1.0 if a & b else 0.0) if a and b else UNKNOWN,
+    )
 
 
 def rule_masks(
@@ -356,7 +340,7 @@ def rule_masks(
                     excluded.append((mentee_row[mentee_id], mentor_col[mentor_id]))
         forbid_pairs("excluded", excluded)
     if rules.require_shared_language:
-        allowed = _language_shared(mentees, mentors) | ~_languages_known(mentees, mentors)
+        allowed = _language_fit(mentees, mentors) > 0  # shared, or not said: not ruled out
         if not allowed.all():
             masks["language"] = allowed
     if rules.max_time_zone_gap_hours is not None:

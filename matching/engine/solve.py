@@ -29,19 +29,30 @@ def _top_per_row(matrix: np.ndarray, k: int) -> np.ndarray:
     return np.argpartition(matrix, n_cols - k, axis=1)[:, n_cols - k :]
 
 
+_BLOCK_ROWS = 1024
+_BLOCK_COLS = 64
+
+
 def candidate_edges(
     scores: np.ndarray, capacities: np.ndarray, per_row: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The (row, column) pairs the sparse graph keeps: every row's best `per_row` feasible
-    columns, and every column's best rows (enough to fill its places several times over)."""
+    columns, and every column's best rows (enough to fill its places several times over).
+
+    Worked through in blocks: partitioning the whole matrix at once (and a transposed copy of
+    it for the columns) set the run's peak memory; blocks give the same edges in a fraction."""
     n_rows, n_cols = scores.shape
     keep = np.zeros(scores.shape, dtype=bool)
-    best_cols = _top_per_row(scores, min(per_row, n_cols))
-    keep[np.arange(n_rows)[:, None], best_cols] = True
+    k = min(per_row, n_cols)
+    for start in range(0, n_rows, _BLOCK_ROWS):
+        block = scores[start : start + _BLOCK_ROWS]
+        best = _top_per_row(block, k)
+        keep[np.arange(start, start + block.shape[0])[:, None], best] = True
     per_col = int(min(n_rows, max(8, 4 * capacities.max(initial=1))))
-    # A contiguous transpose: partitioning along a strided axis is several times slower.
-    best_rows = _top_per_row(np.ascontiguousarray(scores.T), per_col)
-    keep[best_rows, np.arange(n_cols)[:, None]] = True
+    for start in range(0, n_cols, _BLOCK_COLS):
+        block = np.ascontiguousarray(scores[:, start : start + _BLOCK_COLS].T)
+        best = _top_per_row(block, per_col)
+        keep[best, np.arange(start, start + block.shape[0])[:, None]] = True
     keep &= scores >= 0
     keep &= (capacities > 0)[None, :]
     rows, cols = np.nonzero(keep)

@@ -319,3 +319,18 @@ def test_greedy_is_never_better_than_the_optimiser():
     greedy = solve.total_score(scores, solve.assign_greedy(scores, capacities))
 
     assert optimal >= greedy - 1e-9
+
+
+def test_it_explains_a_peer_pair_both_ways_round():
+    a = Person(id=1, user_id=1, role="peer", develop=frozenset({1}), offer=frozenset({2}), level=4)
+    # A wants coaching, which B is expert in; B seeks budgeting, which A offers.
+    b = Person(id=2, user_id=2, role="peer", seek=frozenset({2}), expertise=frozenset({1}), level=4)
+    settings = MatchSettings(mode="peer")
+    result = match(people=[a, b], settings=settings)
+
+    text = pair_explanation(
+        result.pairs[0], a, b, names={1: "Coaching", 2: "Budgeting"}, settings=settings
+    )
+
+    assert text.startswith("Each can help the other with: budgeting, coaching; same level")
+    assert "mentor" not in text.lower()
