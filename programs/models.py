@@ -4,6 +4,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -118,6 +119,13 @@ class Program(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        if self.kind == self.Kind.CIRCLE and self.circle_size <= self.mentors_per_circle:
+            raise ValidationError(
+                {"circle_size": "A circle needs room for at least one mentee besides its mentors."}
+            )
 
 
 class FeedbackQuestion(models.Model):

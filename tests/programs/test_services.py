@@ -472,3 +472,16 @@ def test_it_refuses_a_role_that_does_not_exist_as_a_validation_error(cohort, out
         services.enrolment_apply(
             cohort=cohort, user=outsider, role="boss", details=EnrolmentDetails()
         )
+
+
+def test_it_refuses_a_circle_with_no_seat_for_a_mentee(coordinator):
+    with pytest.raises(ValidationError) as error:
+        services.program_create(
+            created_by=coordinator,
+            name="Circles",
+            kind="circle",
+            circle_size=2,
+            mentors_per_circle=2,
+        )
+
+    assert "at least one mentee" in str(error.value)
