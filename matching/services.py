@@ -872,3 +872,33 @@ def relationship_end_early(
             ended_by=ended_by,
         )
     return relationship
+
+
+@transaction.atomic
+def relationship_close(
+    *, relationship: Relationship, outcome: str, closed_by: User, reason: str = ""
+) -> Relationship:
+    """Close a relationship with its outcome (achieved, partly achieved, or ended early, which
+    needs a reason) and ask every member for their final feedback."""
+    if outcome == Relationship.Outcome.ENDED_EARLY:
+        # Its own email already asks for final feedback.
+        return relationship_end_early(relationship=relationship, reason=reason, ended_by=closed_by)
+    else:
+        relationship = Relationship.objects.select_for_update().get(pk=relationship.pk)
+        if relationship.status == Relationship.Status.ENDED:
+            raise ValidationError(RELATIONSHIP_ALREADY_ENDED)
+        if outcome not in Relationship.Outcome.values:
+            raise ValidationError({"outcome": "Choose how the relationship ended."})
+        relationship.status = Relationship.Status.ENDED
+        relationship.outcome = outcome
+        relationship.end_reason = reason.strip()
+        relationship.ended_at = timezone.now()
+        relationship.save(update_fields=["status", "outcome", "end_reason", "ended_at"])
+    for member in relationship.members.select_related("enrolment__user"):
+        _notify(
+            "relationship-closed",
+            to=member.enrolment.user,
+            relationship=relationship,
+            closed_by=closed_by,
+        )
+    return relationship

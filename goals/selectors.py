@@ -1,0 +1,375 @@
+"""Reads inside mentoring relationships. Two rules hold everywhere here: a relationship is
+visible to its members and to its program's coordinators only, and private notes and private
+reflections are read by their author only — no selector returns anyone else's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import User
+from matching.models import Relationship, RelationshipMember
+from programs.models import Cohort, FeedbackQuestion
+
+from . import services
+from .health import GoalFacts, Health, HealthFacts, health_assess
+from .models import (
+    Agreement,
+    CheckIn,
+    CheckInComment,
+    CheckInGoalProgress,
+    Goal,
+    PrivateNote,
+    Pulse,
+    Reflection,
+    SurveyAnswer,
+    SurveyResponse,
+)
+
+TIMELINE_PAGE = 20
+MIN_ANSWERS_SHOWN = 3  # coordinators see an aggregate only where at least this many answered
+
+# From the seed's reflection questions, offered at the stage they suit.
+REFLECTION_PROMPTS = {
+    Reflection.Stage.START: (
+        "What specific qualities do you look for in a mentor to make this relationship work?",
+        "Can you identify any blind spots in your leadership style that a mentor could help "
+        "you address?",
+    ),
+    Reflection.Stage.MIDDLE: (
+        "Reflect on a time you received critical feedback from your mentor. How did you "
+        "respond, and what did you change?",
+        "How do you balance advice from your mentor with staying true to your own style?",
+        "In what ways is this relationship helping you navigate a challenge or transition?",
+    ),
+    Reflection.Stage.END: (
+        "How has mentorship shaped your leadership journey?",
+        "How will you use this experience to mentor others and build a culture of learning?",
+        "Have you considered reverse mentoring, where someone less experienced mentors you?",
+    ),
+}
+
+
+# --- Who sees what --------------------------------------------------------------------------
+
+
+def relationship_list_for_member(*, user: User) -> QuerySet[Relationship]:
+    """The relationships `user` is in, across programs, newest first."""
+    if not user.is_authenticated:
+        return Relationship.objects.none()
+    return (
+        Relationship.objects.filter(members__enrolment__user=user)
+        .select_related("cohort__program")
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=RelationshipMember.objects.select_related("enrolment__user").order_by(
+                    "role", "pk"
+                ),
+            )
+        )
+        .order_by("status", "-started_at")
+        .distinct()
+    )
+
+
+def relationship_list_visible_to(*, user: User) -> QuerySet[Relationship]:
+    """Members, and the coordinators of the relationship's program; nobody else."""
+    if not user.is_authenticated:
+        return Relationship.objects.none()
+    return (
+        Relationship.objects.filter(
+            Q(members__enrolment__user=user) | Q(cohort__program__coordinators=user)
+        )
+        .select_related("cohort__program")
+        .distinct()
+    )
+
+
+def membership_of(*, user: User, relationship: Relationship) -> RelationshipMember | None:
+    return (
+        relationship.members.filter(enrolment__user=user).select_related("enrolment__user").first()
+    )
+
+
+# --- Health ---------------------------------------------------------------------------------
+
+
+def health_for(
+    *, relationships: list[Relationship], today: dt.date | None = None
+) -> dict[int, Health]:
+    """Health of many relationships in a fixed number of queries (see goals.health)."""
+    today = today or timezone.localdate()
+    ids = [r.pk for r in relationships]
+    agreements = {a.relationship_id: a for a in Agreement.objects.filter(relationship_id__in=ids)}
+    last_check_in: dict[int, dt.date] = {}
+    for relationship_id, met_on in (
+        CheckIn.objects.filter(relationship_id__in=ids)
+        .order_by("relationship_id", "-met_on")
+        .values_list("relationship_id", "met_on")
+    ):
+        last_check_in.setdefault(relationship_id, met_on)
+    goals: dict[int, list[GoalFacts]] = defaultdict(list)
+    for relationship_id, status, progress, target in Goal.objects.filter(
+        relationship_id__in=ids
+    ).values_list("relationship_id", "status", "progress", "target_date"):
+        goals[relationship_id].append(
+            GoalFacts(status=status, progress=progress, target_date=target)
+        )
+    pulses: dict[int, list[int]] = defaultdict(list)
+    for relationship_id, usefulness in (
+        Pulse.objects.filter(check_in__relationship_id__in=ids)
+        .order_by("check_in__relationship_id", "-created_at")
+        .values_list("check_in__relationship_id", "usefulness")
+    ):
+        pulses[relationship_id].append(usefulness)
+    surveys = dict(
+        SurveyAnswer.objects.filter(response__relationship_id__in=ids, scale_value__isnull=False)
+        .values("response__relationship_id")
+        .annotate(average=Avg("scale_value"))
+        .values_list("response__relationship_id", "average")
+    )
+    result = {}
+    for relationship in relationships:
+        program = relationship.cohort.program
+        agreement = agreements.get(relationship.pk)
+        facts = HealthFacts(
+            started_on=timezone.localdate(relationship.started_at),
+            cadence_days=agreement.meeting_cadence_days
+            if agreement
+            else program.meeting_cadence_days,
+            duration_weeks=agreement.duration_weeks if agreement else program.length_weeks,
+            last_check_in_on=last_check_in.get(relationship.pk),
+            goals=tuple(goals[relationship.pk]),
+            recent_pulses=tuple(pulses[relationship.pk][:3]),
+            survey_scale_average=surveys.get(relationship.pk),
+        )
+        result[relationship.pk] = health_assess(facts=facts, today=today)
+    return result
+
+
+# --- The relationship home ------------------------------------------------------------------
+
+
+@dataclass
+class SignatureState:
+    member: RelationshipMember
+    signed_current: bool
+
+
+@dataclass
+class RelationshipHome:
+    relationship: Relationship
+    members: list[RelationshipMember]
+    me: RelationshipMember | None  # None for a coordinator looking in
+    agreement: Agreement
+    signatures: list[SignatureState]
+    goals: list[Goal]
+    check_ins: list[CheckIn]  # newest first, one page
+    check_in_total: int
+    next_meeting_at: dt.datetime | None
+    health: Health
+    private_notes: list[PrivateNote]  # the viewer's own, only
+    reflections: list[Reflection]  # the viewer's own, and others' shared ones
+    my_pulses: set[int]  # check-in ids the viewer already gave a pulse on
+    survey_stages_open: list[str] = field(default_factory=list)
+    survey_stages_done: list[str] = field(default_factory=list)
+    reflection_stage: str = Reflection.Stage.START
+
+    @property
+    def everyone_signed(self) -> bool:
+        return all(s.signed_current for s in self.signatures)
+
+    @property
+    def reflection_prompts(self) -> tuple[str, ...]:
+        return REFLECTION_PROMPTS[self.reflection_stage]
+
+
+def reflection_stage_for(relationship: Relationship, today: dt.date | None = None) -> str:
+    today = today or timezone.localdate()
+    cohort = relationship.cohort
+    if relationship.status == Relationship.Status.ENDED or cohort.status in (
+        Cohort.Status.CLOSING,
+        Cohort.Status.CLOSED,
+    ):
+        return Reflection.Stage.END
+    started = timezone.localdate(relationship.started_at)
+    length = max((cohort.ends_on - started).days, 1)
+    return (
+        Reflection.Stage.START if (today - started).days < length / 3 else Reflection.Stage.MIDDLE
+    )
+
+
+def relationship_home(*, relationship: Relationship, user: User, page: int = 1) -> RelationshipHome:
+    """Everything the relationship page shows, in a fixed number of queries however long the
+    history: the timeline is paged."""
+    members = list(
+        relationship.members.select_related("enrolment__user__profile").order_by("role", "pk")
+    )
+    me = next((m for m in members if m.enrolment.user_id == user.pk), None)
+    # Views draft the agreement (a write) before reading the home: see services.agreement_draft.
+    agreement = Agreement.objects.get(relationship=relationship)
+    signed = set(
+        agreement.signatures.filter(version=agreement.version).values_list("member_id", flat=True)
+    )
+    goals = list(
+        relationship.goals.select_related("owner__enrolment__user")
+        .prefetch_related("milestones")
+        .annotate(change_count=Count("changes"))
+        .order_by("status", "target_date", "pk")
+    )
+    start = (max(page, 1) - 1) * TIMELINE_PAGE
+    check_ins = list(
+        relationship.check_ins.select_related(
+            "logged_by__enrolment__user", "confirmed_by__enrolment__user"
+        )
+        .prefetch_related(
+            Prefetch(
+                "comments",
+                queryset=CheckInComment.objects.select_related("author__enrolment__user"),
+            ),
+            Prefetch("goal_progress", queryset=CheckInGoalProgress.objects.select_related("goal")),
+        )
+        .order_by("-met_on", "-pk")[start : start + TIMELINE_PAGE]
+    )
+    total = relationship.check_ins.count()
+    next_meeting = (
+        relationship.check_ins.filter(next_meeting_at__gt=timezone.now())
+        .order_by("next_meeting_at")
+        .values_list("next_meeting_at", flat=True)
+        .first()
+    )
+    stages_open = [
+        stage
+        for stage in SurveyResponse.Stage.values
+        if services.survey_stage_open(relationship=relationship, stage=stage)
+    ]
+    return RelationshipHome(
+        relationship=relationship,
+        members=members,
+        me=me,
+        agreement=agreement,
+        signatures=[SignatureState(member=m, signed_current=m.pk in signed) for m in members],
+        goals=goals,
+        check_ins=check_ins,
+        check_in_total=total,
+        next_meeting_at=next_meeting,
+        health=health_for(relationships=[relationship])[relationship.pk],
+        private_notes=list(
+            PrivateNote.objects.filter(author=user, relationship=relationship).order_by(
+                "-created_at"
+            )
+        ),
+        reflections=list(
+            Reflection.objects.filter(relationship=relationship)
+            .filter(Q(author=user) | Q(shared=True))
+            .select_related("author")
+            .order_by("-created_at")
+        ),
+        my_pulses=set(
+            Pulse.objects.filter(author=me, check_in__relationship=relationship).values_list(
+                "check_in_id", flat=True
+            )
+        )
+        if me
+        else set(),
+        survey_stages_open=stages_open,
+        survey_stages_done=list(
+            SurveyResponse.objects.filter(relationship=relationship, author=me).values_list(
+                "stage", flat=True
+            )
+        )
+        if me
+        else [],
+        reflection_stage=reflection_stage_for(relationship),
+    )
+
+
+# --- Feedback a coordinator may see ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionAggregate:
+    question: FeedbackQuestion
+    stage: str
+    answered: int
+    average: float | None  # scale questions, only when answered >= MIN_ANSWERS_SHOWN
+    texts: tuple[str, ...]  # free text, only when answered >= MIN_ANSWERS_SHOWN
+
+
+def feedback_aggregates_for_cohort(*, cohort: Cohort) -> list[QuestionAggregate]:
+    """Per question and stage: how many answered, and — only where at least three did — the
+    average and the comments, so no single person's answer can be picked out."""
+    answers = (
+        SurveyAnswer.objects.filter(response__relationship__cohort=cohort)
+        .select_related("question")
+        .values("question_id", "response__stage")
+        .annotate(answered=Count("pk"), average=Avg("scale_value"))
+        .order_by("question__position", "question_id", "response__stage")
+    )
+    questions = {q.pk: q for q in cohort.program.questions.all()}
+    texts: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for question_id, stage, text in (
+        SurveyAnswer.objects.filter(response__relationship__cohort=cohort)
+        .exclude(text_value="")
+        .values_list("question_id", "response__stage", "text_value")
+    ):
+        texts[(question_id, stage)].append(text)
+    result = []
+    for row in answers:
+        question = questions.get(row["question_id"])
+        if question is None:
+            continue
+        enough = row["answered"] >= MIN_ANSWERS_SHOWN
+        result.append(
+            QuestionAggregate(
+                question=question,
+                stage=row["response__stage"],
+                answered=row["answered"],
+                average=round(row["average"], 2) if enough and row["average"] is not None else None,
+                texts=tuple(sorted(texts[(row["question_id"], row["response__stage"])]))
+                if enough
+                else (),
+            )
+        )
+    return result
+
+
+# --- Calendar -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalendarEvent:
+    uid: str
+    starts_at: dt.datetime
+    summary: str
+    description: str
+
+
+def calendar_events_for(*, user: User) -> list[CalendarEvent]:
+    """The person's upcoming meetings: the next meeting agreed at each active relationship's
+    latest check-ins. Never a summary or note: a calendar feed leaves our hands."""
+    now = timezone.now()
+    check_ins = (
+        CheckIn.objects.filter(
+            relationship__members__enrolment__user=user,
+            relationship__status=Relationship.Status.ACTIVE,
+            next_meeting_at__gt=now,
+        )
+        .select_related("relationship__cohort__program")
+        .order_by("next_meeting_at")
+        .distinct()
+    )
+    return [
+        CalendarEvent(
+            uid=f"check-in-{c.pk}@mentorship",
+            starts_at=c.next_meeting_at,
+            summary=f"Mentoring: {c.relationship.cohort.program.name}",
+            description="Your next mentoring meeting, as agreed at your last check-in.",
+        )
+        for c in check_ins
+    ]

@@ -1,0 +1,491 @@
+"""Every write inside a mentoring relationship. Keyword-only, one transaction each; people can
+fix what raises ValidationError (the messages below); members are told by email on commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from matching.models import Relationship, RelationshipMember
+from notifications.email import email_render
+from notifications.services import email_queue
+from programs.models import Cohort, FeedbackQuestion
+
+from .models import (
+    Agreement,
+    AgreementSignature,
+    CalendarFeed,
+    CheckIn,
+    CheckInComment,
+    CheckInGoalProgress,
+    Goal,
+    GoalChange,
+    Milestone,
+    PrivateNote,
+    Pulse,
+    Reflection,
+    SurveyAnswer,
+    SurveyResponse,
+    new_calendar_token,
+)
+
+# --- Messages people see (tests assert on these).
+RELATIONSHIP_ENDED = "This relationship has ended; nothing new can be added to it."
+AGREEMENT_CHANGED = (
+    "The agreement changed while you were editing it (now version {version}). Your text is "
+    "below the current one: copy what you need and save again."
+)
+AGREEMENT_SIGN_STALE = (
+    "The agreement changed since you read it: read version {version} and sign that."
+)
+AGREEMENT_ALREADY_SIGNED = "You have already signed this version."
+MET_IN_FUTURE = "A meeting you are logging cannot be in the future."
+MET_BEFORE_START = "The relationship started on {date}: a meeting cannot be before that."
+SUMMARY_EMPTY = "Write a short summary of what you talked about."
+NEXT_MEETING_IN_PAST = "The next meeting must be in the future."
+TARGET_BEFORE_START = "The target date cannot be before the relationship started ({date})."
+GOAL_NOT_IN_RELATIONSHIP = "That goal belongs to another relationship."
+CONFIRM_OWN_CHECK_IN = "The other side confirms a check-in, not the person who logged it."
+ALREADY_CONFIRMED = "This check-in is already confirmed."
+PULSE_GIVEN = "You already gave feedback on this check-in."
+SURVEY_NOT_OPEN = "This survey is not open yet."
+SURVEY_DONE = "You have already answered this survey."
+ANSWER_NEEDED = "Answer every question marked required."
+
+GOAL_TRACKED_FIELDS = ("title", "measure", "target_date", "status", "progress")
+
+
+def _active(relationship: Relationship) -> None:
+    if relationship.status != Relationship.Status.ACTIVE:
+        raise ValidationError(RELATIONSHIP_ENDED)
+
+
+def _started_on(relationship: Relationship) -> dt.date:
+    return timezone.localdate(relationship.started_at)
+
+
+def _notify(template: str, *, members: list[RelationshipMember], **context: object) -> None:
+    for member in members:
+        user = member.enrolment.user
+        rendered = email_render(name=template, context={"recipient": user, **context})
+        email_queue(
+            to=[user.email],
+            subject=rendered.subject,
+            text_body=rendered.text_body,
+            html_body=rendered.html_body,
+        )
+
+
+def _others(relationship: Relationship, member: RelationshipMember) -> list[RelationshipMember]:
+    return list(relationship.members.exclude(pk=member.pk).select_related("enrolment__user"))
+
+
+# --- Agreement ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def agreement_draft(*, relationship: Relationship) -> Agreement:
+    """The relationship's agreement, drafted from the program's template the first time."""
+    program = relationship.cohort.program
+    agreement, _ = Agreement.objects.get_or_create(
+        relationship=relationship,
+        defaults={
+            "text": program.agreement_template,
+            "meeting_cadence_days": program.meeting_cadence_days,
+            "duration_weeks": program.length_weeks,
+        },
+    )
+    return agreement
+
+
+@transaction.atomic
+def agreement_update(
+    *,
+    agreement: Agreement,
+    member: RelationshipMember,
+    base_version: int,
+    text: str,
+    meeting_cadence_days: int,
+    meeting_mode: str,
+    duration_weeks: int,
+) -> Agreement:
+    """Save an edit made on `base_version`. If someone saved in between, nothing is saved and
+    the caller is told (never a silent overwrite). A change after anyone signed asks everyone
+    to sign the new version."""
+    agreement = (
+        Agreement.objects.select_for_update().select_related("relationship").get(pk=agreement.pk)
+    )
+    _active(agreement.relationship)
+    if agreement.version != base_version:
+        raise ValidationError(AGREEMENT_CHANGED.format(version=agreement.version))
+    if not text.strip():
+        raise ValidationError({"text": "The agreement cannot be empty."})
+    had_signatures = agreement.signatures.filter(version=agreement.version).exists()
+    agreement.text = text.strip()
+    agreement.meeting_cadence_days = meeting_cadence_days
+    agreement.meeting_mode = meeting_mode
+    agreement.duration_weeks = duration_weeks
+    agreement.version = F("version") + 1
+    agreement.updated_by = member.enrolment.user
+    agreement.full_clean(exclude=["version"])
+    agreement.save()
+    agreement.refresh_from_db()
+    if had_signatures:
+        _notify(
+            "agreement-changed",
+            members=_others(agreement.relationship, member),
+            agreement=agreement,
+            changed_by=member.enrolment.user,
+        )
+    return agreement
+
+
+@transaction.atomic
+def agreement_sign(
+    *, agreement: Agreement, member: RelationshipMember, version: int
+) -> AgreementSignature:
+    """Sign the version the member read; a stale version is refused."""
+    agreement = (
+        Agreement.objects.select_for_update().select_related("relationship").get(pk=agreement.pk)
+    )
+    _active(agreement.relationship)
+    if version != agreement.version:
+        raise ValidationError(AGREEMENT_SIGN_STALE.format(version=agreement.version))
+    signature, created = AgreementSignature.objects.get_or_create(
+        agreement=agreement, member=member, version=version
+    )
+    if not created:
+        raise ValidationError(AGREEMENT_ALREADY_SIGNED)
+    return signature
+
+
+# --- Goals ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def goal_create(
+    *,
+    relationship: Relationship,
+    owner: RelationshipMember,
+    title: str,
+    measure: str,
+    target_date: dt.date,
+    created_by: User,
+    milestones: tuple[str, ...] = (),
+) -> Goal:
+    _active(relationship)
+    started = _started_on(relationship)
+    if target_date < started:
+        raise ValidationError({"target_date": TARGET_BEFORE_START.format(date=started)})
+    goal = Goal(
+        relationship=relationship,
+        owner=owner,
+        title=title.strip(),
+        measure=measure.strip(),
+        target_date=target_date,
+        created_by=created_by,
+    )
+    goal.full_clean()
+    goal.save()
+    Milestone.objects.bulk_create(
+        Milestone(goal=goal, title=t.strip()) for t in milestones if t.strip()
+    )
+    return goal
+
+
+@transaction.atomic
+def goal_update(*, goal: Goal, changed_by: User, **fields: object) -> Goal:
+    """Change a goal; every changed field is kept in its history (who, when, from, to)."""
+    goal = Goal.objects.select_for_update().select_related("relationship").get(pk=goal.pk)
+    _active(goal.relationship)
+    if "target_date" in fields and fields["target_date"] < _started_on(goal.relationship):
+        raise ValidationError(
+            {"target_date": TARGET_BEFORE_START.format(date=_started_on(goal.relationship))}
+        )
+    changes = []
+    for name in GOAL_TRACKED_FIELDS:
+        if name not in fields:
+            continue
+        old, new = getattr(goal, name), fields[name]
+        if old != new:
+            changes.append(
+                GoalChange(
+                    goal=goal,
+                    changed_by=changed_by,
+                    field=name,
+                    old_value=str(old),
+                    new_value=str(new),
+                )
+            )
+            setattr(goal, name, new)
+    if goal.progress == 100 and goal.status not in (Goal.Status.DONE, Goal.Status.DROPPED):
+        changes.append(
+            GoalChange(
+                goal=goal,
+                changed_by=changed_by,
+                field="status",
+                old_value=goal.status,
+                new_value=Goal.Status.DONE,
+            )
+        )
+        goal.status = Goal.Status.DONE
+    goal.full_clean()
+    goal.save()
+    GoalChange.objects.bulk_create(changes)
+    return goal
+
+
+@transaction.atomic
+def milestone_toggle(*, milestone: Milestone, done: bool) -> Milestone:
+    _active(milestone.goal.relationship)
+    milestone.done_at = timezone.now() if done else None
+    milestone.save(update_fields=["done_at"])
+    return milestone
+
+
+# --- Check-ins ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def check_in_log(
+    *,
+    relationship: Relationship,
+    member: RelationshipMember,
+    met_on: dt.date,
+    duration_minutes: int,
+    mode: str,
+    summary: str,
+    next_steps: str = "",
+    next_meeting_at: dt.datetime | None = None,
+    goal_progress: Mapping[int, int] | None = None,
+    private_note: str = "",
+) -> CheckIn:
+    """Log a meeting. The partner is asked to confirm it; goal progress given here updates the
+    goals (with history); a private note is kept for the logger only."""
+    _active(relationship)
+    errors: dict[str, str] = {}
+    started = _started_on(relationship)
+    if met_on > timezone.localdate():
+        errors["met_on"] = MET_IN_FUTURE
+    elif met_on < started:
+        errors["met_on"] = MET_BEFORE_START.format(date=started)
+    if not summary.strip():
+        errors["summary"] = SUMMARY_EMPTY
+    if next_meeting_at is not None and next_meeting_at <= timezone.now():
+        errors["next_meeting_at"] = NEXT_MEETING_IN_PAST
+    if errors:
+        raise ValidationError(errors)
+    check_in = CheckIn(
+        relationship=relationship,
+        logged_by=member,
+        met_on=met_on,
+        duration_minutes=duration_minutes,
+        mode=mode,
+        summary=summary.strip(),
+        next_steps=next_steps.strip(),
+        next_meeting_at=next_meeting_at,
+    )
+    check_in.full_clean()
+    check_in.save()
+    goals = {g.pk: g for g in relationship.goals.all()}
+    for goal_id, progress in (goal_progress or {}).items():
+        if goal_id not in goals:
+            raise ValidationError(GOAL_NOT_IN_RELATIONSHIP)
+        CheckInGoalProgress.objects.create(check_in=check_in, goal_id=goal_id, progress=progress)
+        goal_update(goal=goals[goal_id], changed_by=member.enrolment.user, progress=progress)
+    if private_note.strip():
+        PrivateNote.objects.create(
+            author=member.enrolment.user,
+            relationship=relationship,
+            check_in=check_in,
+            text=private_note.strip(),
+        )
+    _notify(
+        "check-in-logged",
+        members=_others(relationship, member),
+        check_in=check_in,
+        logged_by=member.enrolment.user,
+    )
+    return check_in
+
+
+@transaction.atomic
+def check_in_confirm(*, check_in: CheckIn, member: RelationshipMember) -> CheckIn:
+    check_in = (
+        CheckIn.objects.select_for_update().select_related("relationship").get(pk=check_in.pk)
+    )
+    if check_in.logged_by_id == member.pk:
+        raise ValidationError(CONFIRM_OWN_CHECK_IN)
+    if check_in.confirmed_at is not None:
+        raise ValidationError(ALREADY_CONFIRMED)
+    check_in.confirmed_by = member
+    check_in.confirmed_at = timezone.now()
+    check_in.save(update_fields=["confirmed_by", "confirmed_at"])
+    return check_in
+
+
+@transaction.atomic
+def check_in_comment(*, check_in: CheckIn, member: RelationshipMember, text: str) -> CheckInComment:
+    _active(check_in.relationship)
+    if not text.strip():
+        raise ValidationError({"text": "Write a comment first."})
+    return CheckInComment.objects.create(check_in=check_in, author=member, text=text.strip())
+
+
+@transaction.atomic
+def private_note_add(
+    *, author: User, relationship: Relationship, text: str, check_in: CheckIn | None = None
+) -> PrivateNote:
+    if not text.strip():
+        raise ValidationError({"text": "Write something first."})
+    return PrivateNote.objects.create(
+        author=author, relationship=relationship, check_in=check_in, text=text.strip()
+    )
+
+
+# --- Feedback -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def pulse_give(
+    *, check_in: CheckIn, member: RelationshipMember, usefulness: int, line: str = ""
+) -> Pulse:
+    if Pulse.objects.filter(check_in=check_in, author=member).exists():
+        raise ValidationError(PULSE_GIVEN)
+    pulse = Pulse(check_in=check_in, author=member, usefulness=usefulness, line=line.strip())
+    pulse.full_clean()
+    pulse.save()
+    return pulse
+
+
+def survey_stage_open(
+    *, relationship: Relationship, stage: str, today: dt.date | None = None
+) -> bool:
+    """Midpoint: from half-way through the cohort. Final: once the cohort is closing or the
+    relationship has ended."""
+    today = today or timezone.localdate()
+    cohort = relationship.cohort
+    if stage == SurveyResponse.Stage.MIDPOINT:
+        midpoint = cohort.starts_on + (cohort.ends_on - cohort.starts_on) / 2
+        return today >= midpoint
+    return (
+        cohort.status in (Cohort.Status.CLOSING, Cohort.Status.CLOSED)
+        or relationship.status == Relationship.Status.ENDED
+    )
+
+
+def survey_questions_for(*, member: RelationshipMember) -> list[FeedbackQuestion]:
+    """The program's questions this member is asked: theirs by role, and everyone's."""
+    asked_of = {"mentee": "mentee", "mentor": "mentor"}.get(member.role, "everyone")
+    return list(
+        member.relationship.cohort.program.questions.filter(
+            asked_of__in=[asked_of, FeedbackQuestion.AskedOf.EVERYONE]
+        ).order_by("position", "pk")
+    )
+
+
+@transaction.atomic
+def survey_submit(
+    *,
+    relationship: Relationship,
+    member: RelationshipMember,
+    stage: str,
+    answers: Mapping[int, object],
+) -> SurveyResponse:
+    """Store a member's survey. Each answer keeps its question's visibility as it was when
+    answered (the partner and the coordinator, or the coordinator only)."""
+    if not survey_stage_open(relationship=relationship, stage=stage):
+        raise ValidationError(SURVEY_NOT_OPEN)
+    if SurveyResponse.objects.filter(
+        relationship=relationship, author=member, stage=stage
+    ).exists():
+        raise ValidationError(SURVEY_DONE)
+    questions = survey_questions_for(member=member)
+    response = SurveyResponse.objects.create(relationship=relationship, author=member, stage=stage)
+    rows = []
+    for question in questions:
+        value = answers.get(question.pk)
+        if question.answer_kind == FeedbackQuestion.AnswerKind.SCALE:
+            if value in (None, ""):
+                raise ValidationError({f"q{question.pk}": ANSWER_NEEDED})
+            scale = int(value)
+            if not 1 <= scale <= 5:
+                raise ValidationError({f"q{question.pk}": "Choose 1 to 5."})
+            rows.append(
+                SurveyAnswer(
+                    response=response,
+                    question=question,
+                    scale_value=scale,
+                    visible_to=question.visible_to,
+                )
+            )
+        elif value:
+            rows.append(
+                SurveyAnswer(
+                    response=response,
+                    question=question,
+                    text_value=str(value).strip(),
+                    visible_to=question.visible_to,
+                )
+            )
+    SurveyAnswer.objects.bulk_create(rows)
+    return response
+
+
+# --- Reflection -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reflection_write(
+    *,
+    author: User,
+    relationship: Relationship,
+    stage: str,
+    prompt: str,
+    text: str,
+    shared: bool = False,
+) -> Reflection:
+    if not text.strip():
+        raise ValidationError({"text": "Write your reflection first."})
+    reflection = Reflection(
+        author=author,
+        relationship=relationship,
+        stage=stage,
+        prompt=prompt[:300],
+        text=text.strip(),
+        shared=shared,
+    )
+    reflection.full_clean()
+    reflection.save()
+    return reflection
+
+
+@transaction.atomic
+def reflection_share(*, reflection: Reflection, shared: bool) -> Reflection:
+    reflection.shared = shared
+    reflection.save(update_fields=["shared", "updated_at"])
+    return reflection
+
+
+# --- Calendar -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def calendar_feed_get(*, user: User) -> CalendarFeed:
+    feed, _ = CalendarFeed.objects.get_or_create(user=user)
+    return feed
+
+
+@transaction.atomic
+def calendar_feed_rotate(*, user: User) -> CalendarFeed:
+    """Replace the private link: the old one stops working at once."""
+    feed, _ = CalendarFeed.objects.get_or_create(user=user)
+    feed.token = new_calendar_token()
+    feed.save(update_fields=["token"])
+    return feed
