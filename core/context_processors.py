@@ -27,6 +27,8 @@ class Navigation:
             return "vocabulary"
         if self.view_name == "programs:profile_edit":
             return "profile"
+        if app == "goals" and name != "cohort_feedback":
+            return "mentoring"
         if app == "programs" and not name.startswith(self.PARTICIPANT_VIEWS):
             return "programs"
         if self.view_name == "accounts:settings":
@@ -38,6 +40,14 @@ class Navigation:
         if not self.user.is_authenticated:
             return False
         return self.user.has_perm("programs.add_program") or self.user.coordinated_programs.exists()
+
+    @cached_property
+    def shows_mentoring(self) -> bool:
+        if not self.user.is_authenticated:
+            return False
+        from matching.models import RelationshipMember
+
+        return RelationshipMember.objects.filter(enrolment__user=self.user).exists()
 
     @cached_property
     def shows_vocabulary(self) -> bool:
