@@ -195,8 +195,14 @@ def run_create(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _error_text(error))
         return redirect("matching:cohort_matching", pk=cohort.pk)
-    messages.success(request, "Matching started.")
+    messages.success(request, _started_message(run))
     return redirect("matching:run_detail", pk=run.pk)
+
+
+def _started_message(run: MatchRun) -> str:
+    # Without a broker the run has already finished by now (it runs in-process on commit).
+    run.refresh_from_db(fields=["status"])
+    return "Matching finished." if run.is_finished else "Matching started."
 
 
 # --- One run --------------------------------------------------------------------------------
@@ -325,7 +331,7 @@ def run_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         messages.error(request, _error_text(error))
         return redirect("matching:run_detail", pk=run.pk)
-    messages.success(request, "Matching started again, keeping the locked pairs.")
+    messages.success(request, f"{_started_message(new_run)} Locked pairs were kept.")
     return redirect("matching:run_detail", pk=new_run.pk)
 
 
