@@ -265,10 +265,7 @@ def relationship_home(*, relationship: Relationship, user: User, page: int = 1) 
             )
         ),
         reflections=list(
-            Reflection.objects.filter(relationship=relationship)
-            .filter(Q(author=user) | Q(shared=True))
-            .select_related("author")
-            .order_by("-created_at")
+            reflection_list_visible_to(user=user, relationship=relationship, is_member=bool(me))
         ),
         my_pulses=set(
             Pulse.objects.filter(author=me, check_in__relationship=relationship).values_list(
@@ -286,6 +283,22 @@ def relationship_home(*, relationship: Relationship, user: User, page: int = 1) 
         if me
         else [],
         reflection_stage=reflection_stage_for(relationship),
+    )
+
+
+def reflection_list_visible_to(
+    *, user: User, relationship: Relationship, is_member: bool | None = None
+) -> QuerySet[Reflection]:
+    """The user's own reflections, and — for members only — the others' shared ones. "Shared"
+    means with the others in the relationship: a coordinator never reads them."""
+    if is_member is None:
+        is_member = relationship.members.filter(enrolment__user=user).exists()
+    visible = Q(author=user) | Q(shared=True) if is_member else Q(author=user)
+    return (
+        Reflection.objects.filter(relationship=relationship)
+        .filter(visible)
+        .select_related("author")
+        .order_by("-created_at")
     )
 
 
