@@ -22,4 +22,9 @@ class UserTimezoneMiddleware:
                 timezone.deactivate()
         else:
             timezone.deactivate()
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            # The zone is thread-local: left active, it would leak into the next request (or
+            # task) this thread serves.
+            timezone.deactivate()

@@ -51,6 +51,7 @@ SUMMARY_EMPTY = "Write a short summary of what you talked about."
 NEXT_MEETING_IN_PAST = "The next meeting must be in the future."
 TARGET_BEFORE_START = "The target date cannot be before the relationship started ({date})."
 GOAL_NOT_IN_RELATIONSHIP = "That goal belongs to another relationship."
+NOT_A_MEMBER = "Only the people in this relationship can do that."
 CONFIRM_OWN_CHECK_IN = "The other side confirms a check-in, not the person who logged it."
 ALREADY_CONFIRMED = "This check-in is already confirmed."
 PULSE_GIVEN = "You already gave feedback on this check-in."
@@ -320,6 +321,9 @@ def check_in_confirm(*, check_in: CheckIn, member: RelationshipMember) -> CheckI
     check_in = (
         CheckIn.objects.select_for_update().select_related("relationship").get(pk=check_in.pk)
     )
+    _active(check_in.relationship)
+    if member.relationship_id != check_in.relationship_id:
+        raise ValidationError(NOT_A_MEMBER)
     if check_in.logged_by_id == member.pk:
         raise ValidationError(CONFIRM_OWN_CHECK_IN)
     if check_in.confirmed_at is not None:
@@ -342,6 +346,7 @@ def check_in_comment(*, check_in: CheckIn, member: RelationshipMember, text: str
 def private_note_add(
     *, author: User, relationship: Relationship, text: str, check_in: CheckIn | None = None
 ) -> PrivateNote:
+    _active(relationship)
     if not text.strip():
         raise ValidationError({"text": "Write something first."})
     return PrivateNote.objects.create(

@@ -1,55 +1,559 @@
-"""Placeholder until this area is built: every page answers 404."""
+"""The member pages of a relationship: my mentoring, the relationship home, the agreement,
+goals, check-ins, private notes, and closing.
 
-from django.http import Http404
+Who may do what: a relationship is fetched through `relationship_list_visible_to` (its members
+and its program's coordinators; anyone else gets a 404). Reading is for all of them; every
+write except closing is for members only (`membership_of`), so a coordinator looking in gets a
+404 on a write, exactly like an outsider."""
 
+from __future__ import annotations
 
-def my_mentoring(request, **kwargs):
-    raise Http404
+import datetime as dt
+import math
+from dataclasses import dataclass
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Min
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-def relationship_home(request, **kwargs):
-    raise Http404
+from goals import selectors, services
+from goals.forms.relationship import (
+    AgreementForm,
+    CheckInForm,
+    CloseForm,
+    CommentForm,
+    GoalCreateForm,
+    GoalEditForm,
+    PrivateNoteForm,
+)
+from goals.models import CheckIn, Goal, Milestone
+from matching import services as matching_services
+from matching.models import Relationship, RelationshipMember
+from programs.forms.coordination import form_add_service_error
 
-
-def agreement_edit(request, **kwargs):
-    raise Http404
-
-
-def agreement_sign(request, **kwargs):
-    raise Http404
-
-
-def goal_create(request, **kwargs):
-    raise Http404
-
-
-def goal_edit(request, **kwargs):
-    raise Http404
-
-
-def goal_history(request, **kwargs):
-    raise Http404
-
-
-def milestone_toggle(request, **kwargs):
-    raise Http404
-
-
-def check_in_create(request, **kwargs):
-    raise Http404
-
-
-def check_in_confirm(request, **kwargs):
-    raise Http404
+GOAL_EDIT_FIELDS = ("title", "measure", "target_date", "status", "progress")
 
 
-def check_in_comment(request, **kwargs):
-    raise Http404
+# --- Access ---------------------------------------------------------------------------------
 
 
-def private_note_add(request, **kwargs):
-    raise Http404
+def _visible(request: HttpRequest, pk: int) -> Relationship:
+    return get_object_or_404(selectors.relationship_list_visible_to(user=request.user), pk=pk)
 
 
-def relationship_close(request, **kwargs):
-    raise Http404
+def _member(request: HttpRequest, relationship: Relationship) -> RelationshipMember:
+    """The viewer's membership; a coordinator (or anyone else) gets a 404 on member writes."""
+    member = selectors.membership_of(user=request.user, relationship=relationship)
+    if member is None:
+        raise Http404
+    return member
+
+
+def _visible_relationships(request: HttpRequest):
+    return selectors.relationship_list_visible_to(user=request.user).values("pk")
+
+
+def _goal(request: HttpRequest, pk: int) -> Goal:
+    return get_object_or_404(
+        Goal.objects.select_related("relationship__cohort__program", "owner__enrolment__user"),
+        pk=pk,
+        relationship__in=_visible_relationships(request),
+    )
+
+
+def _check_in(request: HttpRequest, pk: int) -> CheckIn:
+    return get_object_or_404(
+        CheckIn.objects.select_related("relationship__cohort__program"),
+        pk=pk,
+        relationship__in=_visible_relationships(request),
+    )
+
+
+def _home_url(relationship: Relationship, anchor: str = "") -> str:
+    url = reverse("goals:relationship_home", args=[relationship.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def _context(relationship: Relationship, **extra: object) -> dict[str, object]:
+    return {
+        "relationship": relationship,
+        "cohort": relationship.cohort,
+        "program": relationship.cohort.program,
+        **extra,
+    }
+
+
+# --- My mentoring ---------------------------------------------------------------------------
+
+
+@dataclass
+class MentoringCard:
+    relationship: Relationship
+    partners: list[RelationshipMember]
+    my_role: str
+    health: object
+    next_meeting_at: dt.datetime | None
+
+
+@login_required
+@require_GET
+def my_mentoring(request: HttpRequest) -> HttpResponse:
+    relationships = list(selectors.relationship_list_for_member(user=request.user))
+    health = selectors.health_for(relationships=relationships)
+    # One query for every card's next meeting. (Belongs in selectors; see the report.)
+    next_meetings = dict(
+        CheckIn.objects.filter(
+            relationship__in=[r.pk for r in relationships], next_meeting_at__gt=timezone.now()
+        )
+        .values("relationship_id")
+        .annotate(first=Min("next_meeting_at"))
+        .values_list("relationship_id", "first")
+    )
+    cards = []
+    for relationship in relationships:
+        members = list(relationship.members.all())
+        mine = next((m for m in members if m.enrolment.user_id == request.user.pk), None)
+        cards.append(
+            MentoringCard(
+                relationship=relationship,
+                partners=[m for m in members if m is not mine],
+                my_role=mine.get_role_display() if mine else "",
+                health=health[relationship.pk],
+                next_meeting_at=next_meetings.get(relationship.pk),
+            )
+        )
+    return render(request, "goals/my_mentoring.html", {"cards": cards})
+
+
+# --- The relationship home ------------------------------------------------------------------
+
+
+@dataclass
+class NextStep:
+    text: str
+    url: str
+    action: str
+
+
+@dataclass
+class TimelineEntry:
+    check_in: CheckIn
+    mine: bool
+    can_confirm: bool
+    can_pulse: bool
+
+
+def _next_steps(home: selectors.RelationshipHome) -> list[NextStep]:
+    """What a member should do next, most pressing first. Only on the timeline's first page,
+    which holds the newest check-ins."""
+    me, relationship = home.me, home.relationship
+    steps: list[NextStep] = []
+    if me is None or relationship.status != Relationship.Status.ACTIVE:
+        return steps
+    if not next(s.signed_current for s in home.signatures if s.member.pk == me.pk):
+        steps.append(
+            NextStep(
+                f"Read and sign the agreement (version {home.agreement.version}).",
+                _home_url(relationship, "agreement"),
+                "Read and sign",
+            )
+        )
+    if not home.goals:
+        steps.append(
+            NextStep(
+                "Set your first goal: what you want to achieve, and by when.",
+                reverse("goals:goal_create", args=[relationship.pk]),
+                "Add a goal",
+            )
+        )
+    cadence = home.agreement.meeting_cadence_days
+    latest = home.check_ins[0].met_on if home.check_ins else None
+    if latest is None or (timezone.localdate() - latest).days > cadence:
+        steps.append(
+            NextStep(
+                "Log a check-in: no meeting logged yet."
+                if latest is None
+                else f"Log a check-in: you agreed to meet every {cadence} days.",
+                reverse("goals:check_in_create", args=[relationship.pk]),
+                "Log a check-in",
+            )
+        )
+    for check_in in home.check_ins:
+        if check_in.logged_by_id == me.pk:
+            continue
+        if check_in.confirmed_at is None:
+            steps.append(
+                NextStep(
+                    f"Confirm the check-in of {_day(check_in.met_on)} logged by "
+                    f"{check_in.logged_by.enrolment.user.display_name}.",
+                    _home_url(relationship, f"check-in-{check_in.pk}"),
+                    "Confirm",
+                )
+            )
+        if check_in.pk not in home.my_pulses:
+            steps.append(
+                NextStep(
+                    f"How useful was the check-in of {_day(check_in.met_on)}? One tap.",
+                    _home_url(relationship, f"check-in-{check_in.pk}"),
+                    "Rate it",
+                )
+            )
+    for stage in home.survey_stages_open:
+        if stage not in home.survey_stages_done:
+            steps.append(
+                NextStep(
+                    f"Answer the {stage} survey: a few questions, a few minutes.",
+                    reverse("goals:survey", args=[relationship.pk, stage]),
+                    "Answer the survey",
+                )
+            )
+    steps.append(
+        NextStep(
+            f"Reflect: {home.reflection_prompts[0]}",
+            reverse("goals:reflections", args=[relationship.pk]),
+            "Write a reflection",
+        )
+    )
+    return steps
+
+
+def _day(date: dt.date) -> str:
+    return f"{date.day} {date:%b}"
+
+
+def _page(request: HttpRequest) -> int:
+    try:
+        return max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        return 1
+
+
+@login_required
+@require_GET
+def relationship_home(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = _visible(request, pk)
+    services.agreement_draft(relationship=relationship)
+    page = _page(request)
+    home = selectors.relationship_home(relationship=relationship, user=request.user, page=page)
+    pages = max(math.ceil(home.check_in_total / selectors.TIMELINE_PAGE), 1)
+    if page > pages:
+        raise Http404
+    me = home.me
+    active = relationship.status == Relationship.Status.ACTIVE
+    can_write = me is not None and active
+    timeline = [
+        TimelineEntry(
+            check_in=c,
+            mine=me is not None and c.logged_by_id == me.pk,
+            can_confirm=can_write and c.logged_by_id != me.pk and c.confirmed_at is None,
+            can_pulse=me is not None and c.logged_by_id != me.pk and c.pk not in home.my_pulses,
+        )
+        for c in home.check_ins
+    ]
+    signed_by_me = me is not None and any(
+        s.signed_current for s in home.signatures if s.member.pk == me.pk
+    )
+    return render(
+        request,
+        "goals/relationship_home.html",
+        _context(
+            relationship,
+            home=home,
+            me=me,
+            is_member=me is not None,
+            can_write=can_write,
+            can_close=active,
+            signed_by_me=signed_by_me,
+            next_steps=_next_steps(home) if page == 1 else [],
+            timeline=timeline,
+            page=page,
+            pages=pages,
+            note_form=PrivateNoteForm(),
+            stars=range(1, 6),
+        ),
+    )
+
+
+# --- Agreement ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = _visible(request, pk)
+    member = _member(request, relationship)
+    agreement = services.agreement_draft(relationship=relationship)
+    conflict = False
+    if request.method == "POST":
+        form = AgreementForm(request.POST)
+        if form.is_valid():
+            try:
+                services.agreement_update(agreement=agreement, member=member, **form.cleaned_data)
+            except ValidationError as error:
+                agreement.refresh_from_db()
+                conflict = agreement.version != form.cleaned_data["base_version"]
+                if conflict:
+                    # Keep the person's own text in the textarea, and move them on to the
+                    # current version so saving again is a deliberate choice.
+                    data = request.POST.copy()
+                    data["base_version"] = str(agreement.version)
+                    form = AgreementForm(data)
+                    form.is_valid()
+                form_add_service_error(form, error)
+            else:
+                messages.success(request, "Agreement saved. Everyone signs the new version again.")
+                return redirect(_home_url(relationship, "agreement"))
+    else:
+        form = AgreementForm(
+            initial={
+                "text": agreement.text,
+                "meeting_cadence_days": agreement.meeting_cadence_days,
+                "meeting_mode": agreement.meeting_mode,
+                "duration_weeks": agreement.duration_weeks,
+                "base_version": agreement.version,
+            }
+        )
+    return render(
+        request,
+        "goals/agreement_edit.html",
+        _context(relationship, agreement=agreement, form=form, conflict=conflict),
+    )
+
+
+@login_required
+@require_POST
+def agreement_sign(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = _visible(request, pk)
+    member = _member(request, relationship)
+    agreement = services.agreement_draft(relationship=relationship)
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        messages.error(request, "Read the agreement, then sign it.")
+        return redirect(_home_url(relationship, "agreement"))
+    try:
+        services.agreement_sign(agreement=agreement, member=member, version=version)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, f"You signed version {version} of the agreement.")
+    return redirect(_home_url(relationship, "agreement"))
+
+
+# --- Goals ----------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def goal_create(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = _visible(request, pk)
+    member = _member(request, relationship)
+    form = GoalCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.goal_create(
+                relationship=relationship,
+                owner=member,
+                title=form.cleaned_data["title"],
+                measure=form.cleaned_data["measure"],
+                target_date=form.cleaned_data["target_date"],
+                created_by=request.user,
+                milestones=form.milestone_titles(),
+            )
+        except ValidationError as error:
+            form_add_service_error(form, error)
+        else:
+            messages.success(request, "Goal added.")
+            return redirect(_home_url(relationship, "goals"))
+    return render(request, "goals/goal_form.html", _context(relationship, form=form, goal=None))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = _goal(request, pk)
+    relationship = goal.relationship
+    _member(request, relationship)
+    if request.method == "POST":
+        form = GoalEditForm(request.POST)
+        if form.is_valid():
+            changed = {
+                name: form.cleaned_data[name]
+                for name in GOAL_EDIT_FIELDS
+                if form.cleaned_data[name] != getattr(goal, name)
+            }
+            try:
+                if changed:
+                    services.goal_update(goal=goal, changed_by=request.user, **changed)
+            except ValidationError as error:
+                form_add_service_error(form, error)
+            else:
+                messages.success(request, "Goal saved." if changed else "Nothing changed.")
+                return redirect(_home_url(relationship, f"goal-{goal.pk}"))
+    else:
+        form = GoalEditForm(initial={name: getattr(goal, name) for name in GOAL_EDIT_FIELDS})
+    return render(request, "goals/goal_form.html", _context(relationship, form=form, goal=goal))
+
+
+@login_required
+@require_GET
+def goal_history(request: HttpRequest, pk: int) -> HttpResponse:
+    goal = _goal(request, pk)
+    changes = goal.changes.select_related("changed_by").order_by("-changed_at", "-pk")
+    return render(
+        request,
+        "goals/goal_history.html",
+        _context(goal.relationship, goal=goal, changes=changes),
+    )
+
+
+@login_required
+@require_POST
+def milestone_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = get_object_or_404(
+        Milestone.objects.select_related("goal__relationship"),
+        pk=pk,
+        goal__relationship__in=_visible_relationships(request),
+    )
+    relationship = milestone.goal.relationship
+    _member(request, relationship)
+    try:
+        services.milestone_toggle(milestone=milestone, done=request.POST.get("done") == "1")
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    return redirect(_home_url(relationship, f"goal-{milestone.goal_id}"))
+
+
+# --- Check-ins ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def check_in_create(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = _visible(request, pk)
+    member = _member(request, relationship)
+    open_goals = list(
+        relationship.goals.exclude(status__in=[Goal.Status.DONE, Goal.Status.DROPPED]).order_by(
+            "target_date", "pk"
+        )
+    )
+    form = CheckInForm(request.POST or None, goals=open_goals)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            check_in = services.check_in_log(
+                relationship=relationship,
+                member=member,
+                met_on=data["met_on"],
+                duration_minutes=data["duration_minutes"],
+                mode=data["mode"],
+                summary=data["summary"],
+                next_steps=data["next_steps"],
+                next_meeting_at=data["next_meeting_at"],
+                goal_progress=form.goal_progress(),
+                private_note=data["private_note"],
+            )
+        except ValidationError as error:
+            form_add_service_error(form, error)
+        else:
+            messages.success(request, "Check-in logged. Your partner is asked to confirm it.")
+            return redirect(_home_url(relationship, f"check-in-{check_in.pk}"))
+    return render(request, "goals/check_in_form.html", _context(relationship, form=form))
+
+
+@login_required
+@require_POST
+def check_in_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    check_in = _check_in(request, pk)
+    member = _member(request, check_in.relationship)
+    try:
+        services.check_in_confirm(check_in=check_in, member=member)
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, "Check-in confirmed.")
+    return redirect(_home_url(check_in.relationship, f"check-in-{check_in.pk}"))
+
+
+@login_required
+@require_POST
+def check_in_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    check_in = _check_in(request, pk)
+    member = _member(request, check_in.relationship)
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write a comment first.")
+    else:
+        try:
+            services.check_in_comment(
+                check_in=check_in, member=member, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, "Comment added.")
+    return redirect(_home_url(check_in.relationship, f"check-in-{check_in.pk}"))
+
+
+@login_required
+@require_POST
+def private_note_add(request: HttpRequest, pk: int) -> HttpResponse:
+    relationship = _visible(request, pk)
+    _member(request, relationship)
+    form = PrivateNoteForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Write something first.")
+    else:
+        try:
+            services.private_note_add(
+                author=request.user, relationship=relationship, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, "Private note saved. Only you can read it.")
+    return redirect(_home_url(relationship, "private-notes"))
+
+
+# --- Closing --------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def relationship_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Members and the program's coordinators (everyone who can see it) may close it."""
+    relationship = _visible(request, pk)
+    form = CloseForm(request.POST or None)
+    if (
+        request.method == "POST"
+        and relationship.status == Relationship.Status.ACTIVE
+        and form.is_valid()
+    ):
+        try:
+            matching_services.relationship_close(
+                relationship=relationship,
+                outcome=form.cleaned_data["outcome"],
+                closed_by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            form_add_service_error(form, error)
+        else:
+            messages.success(request, "Closed. We asked everyone for their final feedback.")
+            return redirect(_home_url(relationship))
+    members = list(relationship.members.select_related("enrolment__user").order_by("role", "pk"))
+    return render(
+        request,
+        "goals/relationship_close.html",
+        _context(relationship, form=form, members=members),
+    )

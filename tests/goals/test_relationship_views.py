@@ -1,0 +1,655 @@
+"""The member pages of a relationship: who may open and change what (members write; the
+program's coordinator reads and may close; everyone else gets a 404), the agreement's versions
+and signatures, goals and their history, check-ins, private notes, and a fixed query count."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from goals import selectors, services
+from goals.models import (
+    Agreement,
+    AgreementSignature,
+    CheckIn,
+    CheckInComment,
+    CheckInGoalProgress,
+    Goal,
+    GoalChange,
+    Milestone,
+    PrivateNote,
+)
+from matching.models import Relationship, RelationshipMember
+
+pytestmark = pytest.mark.django_db
+
+
+def member_of(relationship: Relationship, user) -> RelationshipMember:
+    return relationship.members.get(enrolment__user=user)
+
+
+def text_of(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def flashed(response) -> list[str]:
+    return [str(m) for m in response.context["messages"]]
+
+
+@dataclass
+class World:
+    pair: Relationship
+    agreement: Agreement
+    goal: Goal
+    milestone: Milestone
+    check_in: CheckIn  # logged by the mentor
+
+
+@pytest.fixture
+def world(pair, mentor) -> World:
+    agreement = services.agreement_draft(relationship=pair)
+    goal = services.goal_create(
+        relationship=pair,
+        owner=pair.members.get(role="mentee"),
+        title="Speak at the all-hands",
+        measure="A five-minute talk, given",
+        target_date=timezone.localdate() + dt.timedelta(days=60),
+        created_by=mentor,
+        milestones=("Draft the talk",),
+    )
+    check_in = services.check_in_log(
+        relationship=pair,
+        member=member_of(pair, mentor),
+        met_on=timezone.localdate() - dt.timedelta(days=2),
+        duration_minutes=45,
+        mode=CheckIn.Mode.VIDEO,
+        summary="We planned the talk.",
+    )
+    return World(pair, agreement, goal, goal.milestones.get(), check_in)
+
+
+# --- Permission matrix ----------------------------------------------------------------------
+
+MEMBERS = ("mentor", "mentee")
+PERSONAS = (*MEMBERS, "coordinator", "other_coordinator", "other_member", "outsider", "anonymous")
+NOBODY = ("other_member", "other_coordinator", "outsider")
+
+
+@pytest.fixture
+def people(mentor, mentee, coordinator, other_coordinator, other_program, outsider, other_pair):
+    return {
+        "mentor": mentor,
+        "mentee": mentee,
+        "coordinator": coordinator,
+        "other_coordinator": other_coordinator,
+        "outsider": outsider,
+        "other_member": other_pair.members.get(role="mentee").enrolment.user,
+        "anonymous": None,
+    }
+
+
+def _effect(name: str, w: World) -> bool:
+    """Whether the write `name` of the matrix happened."""
+    w.pair.refresh_from_db()
+    return {
+        "agreement_edit": lambda: Agreement.objects.get(pk=w.agreement.pk).version == 2,
+        "agreement_sign": lambda: AgreementSignature.objects.exists(),
+        "goal_create": lambda: Goal.objects.filter(title="Matrix goal").exists(),
+        "goal_edit": lambda: Goal.objects.get(pk=w.goal.pk).title == "Edited",
+        "milestone_toggle": lambda: Milestone.objects.get(pk=w.milestone.pk).done_at is not None,
+        "check_in_create": lambda: CheckIn.objects.filter(summary="Matrix meeting").exists(),
+        "check_in_confirm": lambda: CheckIn.objects.get(pk=w.check_in.pk).confirmed_at is not None,
+        "check_in_comment": lambda: CheckInComment.objects.exists(),
+        "private_note_add": lambda: PrivateNote.objects.filter(text="Matrix note").exists(),
+        "relationship_close": lambda: w.pair.status == Relationship.Status.ENDED,
+    }[name]()
+
+
+def _request(name: str, w: World) -> tuple[str, str, dict]:
+    today = timezone.localdate()
+    r = w.pair.pk
+    return {
+        "relationship_home": ("get", reverse("goals:relationship_home", args=[r]), {}),
+        "goal_history": ("get", reverse("goals:goal_history", args=[w.goal.pk]), {}),
+        "agreement_edit_form": ("get", reverse("goals:agreement_edit", args=[r]), {}),
+        "goal_create_form": ("get", reverse("goals:goal_create", args=[r]), {}),
+        "goal_edit_form": ("get", reverse("goals:goal_edit", args=[w.goal.pk]), {}),
+        "check_in_create_form": ("get", reverse("goals:check_in_create", args=[r]), {}),
+        "relationship_close_form": ("get", reverse("goals:relationship_close", args=[r]), {}),
+        "agreement_edit": (
+            "post",
+            reverse("goals:agreement_edit", args=[r]),
+            {
+                "text": "We meet.",
+                "meeting_cadence_days": 7,
+                "meeting_mode": "video",
+                "duration_weeks": 12,
+                "base_version": 1,
+            },
+        ),
+        "agreement_sign": ("post", reverse("goals:agreement_sign", args=[r]), {"version": 1}),
+        "goal_create": (
+            "post",
+            reverse("goals:goal_create", args=[r]),
+            {"title": "Matrix goal", "measure": "Done", "target_date": today.isoformat()},
+        ),
+        "goal_edit": (
+            "post",
+            reverse("goals:goal_edit", args=[w.goal.pk]),
+            {
+                "title": "Edited",
+                "measure": w.goal.measure,
+                "target_date": w.goal.target_date.isoformat(),
+                "status": w.goal.status,
+                "progress": w.goal.progress,
+            },
+        ),
+        "milestone_toggle": (
+            "post",
+            reverse("goals:milestone_toggle", args=[w.milestone.pk]),
+            {"done": "1"},
+        ),
+        "check_in_create": (
+            "post",
+            reverse("goals:check_in_create", args=[r]),
+            {
+                "met_on": today.isoformat(),
+                "duration_minutes": 30,
+                "mode": "phone",
+                "summary": "Matrix meeting",
+            },
+        ),
+        "check_in_confirm": (
+            "post",
+            reverse("goals:check_in_confirm", args=[w.check_in.pk]),
+            {},
+        ),
+        "check_in_comment": (
+            "post",
+            reverse("goals:check_in_comment", args=[w.check_in.pk]),
+            {"text": "Thanks!"},
+        ),
+        "private_note_add": (
+            "post",
+            reverse("goals:private_note_add", args=[r]),
+            {"text": "Matrix note"},
+        ),
+        "relationship_close": (
+            "post",
+            reverse("goals:relationship_close", args=[r]),
+            {"outcome": "achieved"},
+        ),
+    }[name]
+
+
+READ_PAGES = ("relationship_home", "goal_history", "relationship_close_form")
+MEMBER_FORMS = (
+    "agreement_edit_form",
+    "goal_create_form",
+    "goal_edit_form",
+    "check_in_create_form",
+)
+MEMBER_WRITES = (
+    "agreement_edit",
+    "agreement_sign",
+    "goal_create",
+    "goal_edit",
+    "milestone_toggle",
+    "check_in_create",
+    "check_in_confirm",
+    "check_in_comment",
+    "private_note_add",
+)
+
+
+def _expected(name: str, persona: str) -> int:
+    if persona == "anonymous":
+        return 302
+    if persona in NOBODY:
+        return 404
+    is_post = name in MEMBER_WRITES or name == "relationship_close"
+    if persona == "coordinator" and (name in MEMBER_FORMS or name in MEMBER_WRITES):
+        return 404
+    return 302 if is_post else 200
+
+
+@pytest.mark.parametrize(
+    "persona",
+    PERSONAS,
+)
+@pytest.mark.parametrize(
+    "name", READ_PAGES + MEMBER_FORMS + MEMBER_WRITES + ("relationship_close",)
+)
+def test_it_lets_only_the_right_people_in(client, name, persona, people, world):
+    user = people[persona]
+    if user is not None:
+        client.force_login(user)
+    method, url, data = _request(name, world)
+
+    response = getattr(client, method)(url, data)
+
+    expected = _expected(name, persona)
+    assert response.status_code == expected, response.content[:500]
+    if persona == "anonymous":
+        assert response["Location"].startswith(reverse("account_login"))
+    if method == "post":
+        # The mentor logged the check-in: only the other side can confirm it.
+        happened = expected == 302 and persona != "anonymous"
+        if name == "check_in_confirm" and persona == "mentor":
+            happened = False
+        assert _effect(name, world) is happened
+
+
+@pytest.mark.parametrize("persona", ["mentor", "mentee", "coordinator", "outsider"])
+def test_it_lists_only_my_own_relationships(client, persona, people, world, other_pair):
+    client.force_login(people[persona])
+
+    response = client.get(reverse("goals:my_mentoring"))
+
+    assert response.status_code == 200
+    home = reverse("goals:relationship_home", args=[world.pair.pk])
+    other = reverse("goals:relationship_home", args=[other_pair.pk])
+    assert other not in text_of(response)
+    if persona in MEMBERS:
+        assert home in text_of(response)
+        assert "Spring" in text_of(response)
+        partner = "Mo Mentee" if persona == "mentor" else "Maya Mentor"
+        assert partner in text_of(response)
+    else:
+        assert home not in text_of(response)
+        assert "your relationship appears here" in text_of(response)
+
+
+def test_it_sends_anonymous_people_from_my_mentoring_to_log_in(client):
+    response = client.get(reverse("goals:my_mentoring"))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_it_refuses_get_on_post_only_actions(client, mentee, world):
+    client.force_login(mentee)
+
+    for name in ("agreement_sign", "milestone_toggle", "check_in_confirm", "private_note_add"):
+        _, url, _ = _request(name, world)
+        assert client.get(url).status_code == 405
+
+
+# --- Agreement ------------------------------------------------------------------------------
+
+
+def _agreement_data(text: str, base_version: int) -> dict:
+    return {
+        "text": text,
+        "meeting_cadence_days": 14,
+        "meeting_mode": "video",
+        "duration_weeks": 26,
+        "base_version": base_version,
+    }
+
+
+def test_it_is_signed_by_everyone_once_both_sign_the_edited_agreement(client, mentor, mentee, pair):
+    client.force_login(mentor)
+    edit = client.get(reverse("goals:agreement_edit", args=[pair.pk]))
+    assert edit.context["form"].initial["base_version"] == 1
+
+    client.post(reverse("goals:agreement_edit", args=[pair.pk]), _agreement_data("We meet.", 1))
+    client.post(reverse("goals:agreement_sign", args=[pair.pk]), {"version": 2})
+    client.force_login(mentee)
+    response = client.post(
+        reverse("goals:agreement_sign", args=[pair.pk]), {"version": 2}, follow=True
+    )
+
+    assert "You signed version 2 of the agreement." in flashed(response)
+    home = selectors.relationship_home(relationship=pair, user=mentee)
+    assert home.agreement.text == "We meet."
+    assert home.everyone_signed
+    assert "Signed by everyone" in text_of(response)
+
+
+def test_it_asks_to_sign_again_after_an_edit_and_tells_the_other_member(
+    client, mentor, mentee, pair, mailoutbox, django_capture_on_commit_callbacks
+):
+    agreement = services.agreement_draft(relationship=pair)
+    for user in (mentor, mentee):
+        services.agreement_sign(agreement=agreement, member=member_of(pair, user), version=1)
+    client.force_login(mentor)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("goals:agreement_edit", args=[pair.pk]), _agreement_data("Changed.", 1))
+
+    assert [m.to for m in mailoutbox] == [[mentee.email]]
+    home = selectors.relationship_home(relationship=pair, user=mentee)
+    assert not home.everyone_signed
+    client.force_login(mentee)
+    page = text_of(client.get(reverse("goals:relationship_home", args=[pair.pk])))
+    assert "Sign version 2" in page
+    assert "Read and sign the agreement (version 2)." in page
+
+
+def test_it_keeps_my_text_when_someone_saved_the_agreement_first(client, mentor, mentee, pair):
+    services.agreement_draft(relationship=pair)
+    url = reverse("goals:agreement_edit", args=[pair.pk])
+    client.force_login(mentee)
+    client.post(url, _agreement_data("Mo's version: weekly calls.", 1))
+    client.force_login(mentor)
+
+    response = client.post(url, _agreement_data("Maya's version: monthly lunches.", 1))
+
+    assert response.status_code == 200
+    page = text_of(response)
+    assert services.AGREEMENT_CHANGED.format(version=2) in page
+    assert "Mo's version: weekly calls." in page  # the current text, read-only
+    assert response.context["form"]["text"].value() == "Maya's version: monthly lunches."
+    assert response.context["form"]["base_version"].value() == "2"
+    assert Agreement.objects.get(relationship=pair).text == "Mo's version: weekly calls."
+
+
+# --- Goals ----------------------------------------------------------------------------------
+
+
+def test_it_refuses_a_goal_due_before_the_relationship_started(client, mentee, pair):
+    client.force_login(mentee)
+    started = timezone.localdate(pair.started_at)
+
+    response = client.post(
+        reverse("goals:goal_create", args=[pair.pk]),
+        {
+            "title": "Too late",
+            "measure": "Never",
+            "target_date": (started - dt.timedelta(days=1)).isoformat(),
+        },
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["target_date"] == [
+        services.TARGET_BEFORE_START.format(date=started)
+    ]
+    assert not Goal.objects.exists()
+
+
+def test_it_creates_a_goal_with_milestones(client, mentee, pair):
+    client.force_login(mentee)
+
+    response = client.post(
+        reverse("goals:goal_create", args=[pair.pk]),
+        {
+            "title": "Run a meeting",
+            "measure": "Chair one team meeting",
+            "target_date": (timezone.localdate() + dt.timedelta(days=30)).isoformat(),
+            "milestones": "Watch Maya chair\n\n  Write an agenda  \n",
+        },
+    )
+
+    goal = Goal.objects.get()
+    assert response["Location"].endswith("#goals")
+    assert goal.owner == member_of(pair, mentee)
+    assert [m.title for m in goal.milestones.all()] == ["Watch Maya chair", "Write an agenda"]
+
+
+def test_it_records_each_goal_edit_in_its_history(client, mentor, world):
+    client.force_login(mentor)
+    goal = world.goal
+
+    client.post(
+        reverse("goals:goal_edit", args=[goal.pk]),
+        {
+            "title": "Speak at the town hall",
+            "measure": goal.measure,
+            "target_date": goal.target_date.isoformat(),
+            "status": "on_track",
+            "progress": 30,
+        },
+    )
+
+    changes = {c.field: (c.old_value, c.new_value) for c in GoalChange.objects.all()}
+    assert changes == {
+        "title": ("Speak at the all-hands", "Speak at the town hall"),
+        "status": ("not_started", "on_track"),
+        "progress": ("0", "30"),
+    }
+    assert set(GoalChange.objects.values_list("changed_by", flat=True)) == {mentor.pk}
+    page = text_of(client.get(reverse("goals:goal_history", args=[goal.pk])))
+    assert "Speak at the all-hands" in page and "Maya Mentor" in page
+    home = text_of(client.get(reverse("goals:relationship_home", args=[world.pair.pk])))
+    assert "History (3)" in home
+
+
+def test_it_toggles_a_milestone_both_ways(client, mentee, world):
+    client.force_login(mentee)
+    url = reverse("goals:milestone_toggle", args=[world.milestone.pk])
+
+    client.post(url, {"done": "1"})
+    assert Milestone.objects.get().done_at is not None
+    client.post(url, {"done": "0"})
+    assert Milestone.objects.get().done_at is None
+
+
+# --- Check-ins ------------------------------------------------------------------------------
+
+
+def test_it_says_clearly_what_is_wrong_with_a_check_in(client, mentee, pair):
+    client.force_login(mentee)
+
+    response = client.post(
+        reverse("goals:check_in_create", args=[pair.pk]),
+        {
+            "met_on": (timezone.localdate() + dt.timedelta(days=1)).isoformat(),
+            "duration_minutes": 30,
+            "mode": "video",
+            "summary": "   ",
+        },
+    )
+
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert errors["met_on"] == [services.MET_IN_FUTURE]
+    assert errors["summary"] == [services.SUMMARY_EMPTY]
+    assert services.MET_IN_FUTURE in text_of(response)
+    assert not CheckIn.objects.exists()
+
+
+def test_it_updates_goal_progress_from_a_check_in(client, mentee, world):
+    client.force_login(mentee)
+
+    response = client.post(
+        reverse("goals:check_in_create", args=[world.pair.pk]),
+        {
+            "met_on": timezone.localdate().isoformat(),
+            "duration_minutes": 60,
+            "mode": "in_person",
+            "summary": "Rehearsed the talk.",
+            f"goal_{world.goal.pk}": 40,
+            "private_note": "I was nervous.",
+        },
+    )
+
+    check_in = CheckIn.objects.get(summary="Rehearsed the talk.")
+    assert response["Location"].endswith(f"#check-in-{check_in.pk}")
+    assert Goal.objects.get(pk=world.goal.pk).progress == 40
+    assert CheckInGoalProgress.objects.get().progress == 40
+    assert PrivateNote.objects.get().check_in == check_in
+
+
+def test_it_reads_the_next_meeting_in_my_own_time_zone(client, mentee, pair):
+    mentee.time_zone = "Asia/Tokyo"
+    mentee.save()
+    client.force_login(mentee)
+    day = timezone.localdate() + dt.timedelta(days=3)
+
+    client.post(
+        reverse("goals:check_in_create", args=[pair.pk]),
+        {
+            "met_on": timezone.localdate().isoformat(),
+            "duration_minutes": 60,
+            "mode": "video",
+            "summary": "Planned.",
+            "next_meeting_at": f"{day.isoformat()}T10:00",
+        },
+    )
+
+    stored = CheckIn.objects.get().next_meeting_at
+    assert stored == dt.datetime(day.year, day.month, day.day, 1, 0, tzinfo=dt.UTC)
+
+
+def test_it_lets_only_the_other_side_confirm_a_check_in(client, mentor, mentee, world):
+    url = reverse("goals:check_in_confirm", args=[world.check_in.pk])
+    client.force_login(mentor)
+
+    own = client.post(url, follow=True)
+
+    assert services.CONFIRM_OWN_CHECK_IN in flashed(own)
+    assert CheckIn.objects.get(pk=world.check_in.pk).confirmed_at is None
+    assert "Confirm this check-in" not in text_of(own)
+
+    client.force_login(mentee)
+    page = text_of(client.get(reverse("goals:relationship_home", args=[world.pair.pk])))
+    assert "Confirm this check-in" in page
+    client.post(url)
+    assert CheckIn.objects.get(pk=world.check_in.pk).confirmed_by == member_of(world.pair, mentee)
+
+
+def test_it_offers_a_pulse_only_to_the_member_who_did_not_log(client, mentor, mentee, world):
+    client.force_login(mentor)
+    assert "How useful was it?" not in text_of(
+        client.get(reverse("goals:relationship_home", args=[world.pair.pk]))
+    )
+    client.force_login(mentee)
+    page = text_of(client.get(reverse("goals:relationship_home", args=[world.pair.pk])))
+    assert "How useful was it?" in page
+    assert reverse("goals:pulse_give", args=[world.check_in.pk]) in page
+
+
+# --- Private notes --------------------------------------------------------------------------
+
+
+def test_it_never_shows_a_private_note_to_anyone_but_its_author(
+    client, mentor, mentee, coordinator, world
+):
+    client.force_login(mentor)
+    client.post(reverse("goals:private_note_add", args=[world.pair.pk]), {"text": "SECRET-NOTE-7"})
+    services.check_in_log(
+        relationship=world.pair,
+        member=member_of(world.pair, mentor),
+        met_on=timezone.localdate(),
+        duration_minutes=30,
+        mode=CheckIn.Mode.PHONE,
+        summary="Shared summary.",
+        private_note="SECRET-CHECK-IN-NOTE-9",
+    )
+    url = reverse("goals:relationship_home", args=[world.pair.pk])
+
+    own = text_of(client.get(url))
+    assert "SECRET-NOTE-7" in own and "SECRET-CHECK-IN-NOTE-9" in own
+    assert "Only you can read these." in own
+    for viewer in (mentee, coordinator):
+        client.force_login(viewer)
+        page = text_of(client.get(url))
+        assert "Shared summary." in page
+        assert "SECRET-NOTE-7" not in page
+        assert "SECRET-CHECK-IN-NOTE-9" not in page
+
+
+def test_it_shows_the_coordinator_no_write_forms(client, coordinator, world):
+    client.force_login(coordinator)
+
+    page = text_of(client.get(reverse("goals:relationship_home", args=[world.pair.pk])))
+
+    assert "We planned the talk." in page
+    assert "Only you can read these." not in page
+    assert reverse("goals:agreement_sign", args=[world.pair.pk]) not in page
+    assert reverse("goals:check_in_create", args=[world.pair.pk]) not in page
+    assert reverse("goals:relationship_close", args=[world.pair.pk]) in page
+
+
+# --- Closing --------------------------------------------------------------------------------
+
+
+def test_it_closes_a_relationship_and_asks_for_final_feedback(client, coordinator, world):
+    client.force_login(coordinator)
+
+    response = client.post(
+        reverse("goals:relationship_close", args=[world.pair.pk]),
+        {"outcome": "partly"},
+        follow=True,
+    )
+
+    assert "Closed. We asked everyone for their final feedback." in flashed(response)
+    world.pair.refresh_from_db()
+    assert world.pair.status == Relationship.Status.ENDED
+    assert world.pair.outcome == Relationship.Outcome.PARTLY
+
+
+def test_it_needs_a_reason_to_close_early(client, mentee, pair):
+    client.force_login(mentee)
+
+    response = client.post(
+        reverse("goals:relationship_close", args=[pair.pk]), {"outcome": "ended_early"}
+    )
+
+    assert response.status_code == 200
+    assert "reason" in response.context["form"].errors
+    pair.refresh_from_db()
+    assert pair.status == Relationship.Status.ACTIVE
+
+
+def test_it_adds_nothing_to_an_ended_relationship(client, ended_pair):
+    user = ended_pair.members.get(role="mentee").enrolment.user
+    client.force_login(user)
+
+    home = text_of(client.get(reverse("goals:relationship_home", args=[ended_pair.pk])))
+    response = client.post(
+        reverse("goals:goal_create", args=[ended_pair.pk]),
+        {"title": "Late", "measure": "No", "target_date": timezone.localdate().isoformat()},
+    )
+
+    assert "Nothing new can be added to it." in home
+    assert "Close this relationship" not in home
+    assert services.RELATIONSHIP_ENDED in text_of(response)
+    assert not Goal.objects.exists()
+
+
+# --- Queries --------------------------------------------------------------------------------
+
+
+def _check_ins(pair: Relationship, logged_by: RelationshipMember, count: int) -> None:
+    today = timezone.localdate()
+    CheckIn.objects.bulk_create(
+        CheckIn(
+            relationship=pair,
+            logged_by=logged_by,
+            met_on=today - dt.timedelta(days=i % 25),
+            duration_minutes=30,
+            mode=CheckIn.Mode.VIDEO,
+            summary=f"Meeting {i}",
+        )
+        for i in range(count)
+    )
+
+
+def test_it_reads_the_home_in_the_same_number_of_queries_however_long_the_history(
+    client, mentor, mentee, world, django_assert_num_queries
+):
+    client.force_login(mentor)
+    url = reverse("goals:relationship_home", args=[world.pair.pk])
+    _check_ins(world.pair, member_of(world.pair, mentee), 4)  # 5 with the world's own
+    client.get(url)  # warm the session and the agreement draft
+
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+
+    _check_ins(world.pair, member_of(world.pair, mentee), 95)
+    with django_assert_num_queries(len(small.captured_queries)):
+        response = client.get(url)
+    assert response.status_code == 200
+    assert response.context["home"].check_in_total == 100
+    assert len(response.context["timeline"]) == selectors.TIMELINE_PAGE
+    assert client.get(url, {"page": 5}).status_code == 200
+    assert client.get(url, {"page": 6}).status_code == 404
