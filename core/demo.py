@@ -8,13 +8,29 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Profile, User
+from goals.models import (
+    AgreementSignature,
+    CheckIn,
+    CheckInComment,
+    Goal,
+    GoalChange,
+    Milestone,
+    PrivateNote,
+    Pulse,
+    Reflection,
+    SurveyAnswer,
+    SurveyResponse,
+)
+from goals.selectors import REFLECTION_PROMPTS
+from goals.services import agreement_draft
+from matching.models import Relationship, RelationshipMember
 from programs.models import (
     Cohort,
     CohortQuestion,
@@ -366,8 +382,391 @@ def demo_seed() -> DemoSummary:
         _enrol(rng, cohort, user, Enrolment.Role.MENTEE, vocabulary)
     for user in mentors[:12]:
         _enrol(rng, peer_cohort, user, Enrolment.Role.PEER, vocabulary)
+    _running_cohort(one_to_one, mentors[:RUNNING_MENTORS], mentees[:RUNNING_MENTEES], today)
     return DemoSummary(
         people=User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").count(),
         programs=Program.objects.count(),
         enrolments=Enrolment.objects.count(),
     )
+
+
+# --- A cohort under way, with months of history ----------------------------------------------
+# So the demo logins land on relationships with something in them: an agreement, goals, check-ins,
+# feedback and a reflection. Written as rows (the services refuse back-dated writes, rightly).
+
+RUNNING_MENTORS = 12
+RUNNING_MENTEES = 18
+RUNNING_STARTED_DAYS_AGO = 122
+LAPSED = {7, 13}  # no check-in for 7+ weeks: at risk
+WEAK = {4, 10}  # poor recent pulses: needs attention
+SUMMARIES = [
+    "Went through the goals and agreed what a good first month looks like.",
+    "Rehearsed the opening of the quarterly review; the story is clearer now.",
+    "Talked about a difficult conversation with a peer and how to prepare for it.",
+    "Reviewed the stakeholder map and picked two people to build a relationship with.",
+    "Discussed delegation: what to hand over first and how to check in without hovering.",
+    "Looked back at the presentation: strong content, the pace was too fast.",
+    "Worked through a budget proposal and the questions finance will ask.",
+    "Shared how decisions get made at director level and who to involve early.",
+    "Planned the next career step and the experience still missing for it.",
+    "Practised giving feedback with a real example from this week.",
+]
+NEXT_STEPS = [
+    "Draft the outline and share it before our next meeting.",
+    "Book a coffee with two people from the map.",
+    "Try the feedback model once and note how it went.",
+    "Read the chapter on negotiation we talked about.",
+    "",
+]
+COMMENTS = [
+    "Thanks, this was really useful.",
+    "Good summary. I would add that we agreed to revisit the timeline.",
+    "I tried it the next day and it worked better than expected.",
+]
+PULSE_LINES = ["", "", "Clear and practical.", "Good challenge.", "Left with a plan."]
+WEAK_LINES = ["We ran out of time.", "Felt rushed.", ""]
+RUNNING_GOALS = [
+    # (status, progress range)
+    (Goal.Status.DONE, (100, 100)),
+    (Goal.Status.ON_TRACK, (45, 80)),
+    (Goal.Status.ON_TRACK, (40, 70)),
+    (Goal.Status.AT_RISK, (10, 30)),
+    (Goal.Status.NOT_STARTED, (0, 0)),
+]
+SURVEY_TEXTS = [
+    "More time to prepare between meetings.",
+    "A clearer agenda for each meeting.",
+    "Meeting in person once a month.",
+]
+
+
+def _at(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def _running_cohort(
+    program: Program, mentors: list[User], mentees: list[User], today: date
+) -> None:
+    """The one-to-one program's cohort that started four months ago, its pairs and history."""
+    started_on = today - timedelta(days=RUNNING_STARTED_DAYS_AGO)
+    cohort, _ = Cohort.objects.get_or_create(
+        program=program,
+        name="Pilot",  # fixed: the seed finds its cohorts by name
+        defaults={
+            "status": Cohort.Status.ACTIVE,
+            "starts_on": started_on,
+            "ends_on": today + timedelta(days=60),
+            "enrolment_opens_on": started_on - timedelta(days=42),
+            "enrolment_closes_on": started_on - timedelta(days=14),
+        },
+    )
+    if cohort.relationships.exists():
+        return  # already seeded: its history is not rewritten on every run
+    rng = random.Random(20251001)  # its own seed: the main cohort's draws stay as they were
+    enrolments = {
+        (user.pk, role): Enrolment(
+            cohort=cohort,
+            user=user,
+            role=role,
+            status=Enrolment.Status.APPROVED,
+            capacity=2 if role == Enrolment.Role.MENTOR else None,
+            development_goals=rng.choice(GOALS) if role == Enrolment.Role.MENTEE else "",
+            hopes=rng.choice(HOPES),
+            availability=rng.choice(AVAILABILITY),
+        )
+        for users, role in ((mentors, Enrolment.Role.MENTOR), (mentees, Enrolment.Role.MENTEE))
+        for user in users
+        if not Enrolment.objects.filter(cohort=cohort, user=user).exists()
+    }
+    Enrolment.objects.bulk_create(enrolments.values())
+    by_user = {e.user_id: e for e in Enrolment.objects.filter(cohort=cohort)}
+
+    now = timezone.now()
+    relationships = Relationship.objects.bulk_create(
+        Relationship(
+            cohort=cohort,
+            kind=Relationship.Kind.PAIR,
+            # The demo logins (index 0) start with the cohort; others a few days later.
+            started_at=now
+            - timedelta(days=RUNNING_STARTED_DAYS_AGO - (rng.randint(0, 6) if i else 0)),
+        )
+        for i in range(len(mentees))
+    )
+    pairs = []
+    for i, (relationship, mentee) in enumerate(zip(relationships, mentees, strict=True)):
+        mentor = mentors[i % len(mentors)]
+        pairs.append(
+            (
+                RelationshipMember(
+                    relationship=relationship, enrolment=by_user[mentor.pk], role="mentor"
+                ),
+                RelationshipMember(
+                    relationship=relationship, enrolment=by_user[mentee.pk], role="mentee"
+                ),
+            )
+        )
+    RelationshipMember.objects.bulk_create(m for pair in pairs for m in pair)
+
+    signatures, goals, check_ins, timed = [], [], [], []
+    goal_plans: list[tuple[Goal, list[tuple[str, bool]]]] = []
+    for i, (relationship, (mentor_member, mentee_member)) in enumerate(
+        zip(relationships, pairs, strict=True)
+    ):
+        agreement = agreement_draft(relationship=relationship)
+        signers = (mentor_member, mentee_member) if i % 3 != 2 else (mentor_member,)
+        signatures += [
+            AgreementSignature(agreement=agreement, member=m, version=agreement.version)
+            for m in signers
+        ]
+        start = timezone.localdate(relationship.started_at)
+        # The demo mentee's goals go well; the others' are a mix.
+        plans = (
+            [RUNNING_GOALS[0], RUNNING_GOALS[1], RUNNING_GOALS[2]]
+            if i == 0
+            else (rng.sample(RUNNING_GOALS, rng.randint(1, 3)))
+        )
+        for n, (status, (low, high)) in enumerate(plans):
+            goal = Goal(
+                relationship=relationship,
+                owner=mentee_member,
+                title=GOALS[(i + n) % len(GOALS)],
+                measure="Agreed with my mentor at our first meeting",
+                target_date=start
+                + timedelta(days=180 if i == 0 else rng.choice([90, 120, 150, 180])),
+                status=status,
+                progress=rng.randint(low, high),
+                created_by=mentee_member.enrolment.user,
+            )
+            goals.append(goal)
+            goal_plans.append(
+                (goal, [("Agree the plan", True), ("First real attempt", goal.progress >= 50)])
+            )
+        last_day = today - timedelta(days=50 if i in LAPSED else 3)
+        day = start + timedelta(days=rng.randint(4, 10))
+        dates = []
+        while day <= last_day:
+            dates.append(day)
+            day += timedelta(days=rng.choice([14, 14, 21, 28]))
+        for n, met_on in enumerate(dates):
+            latest = n == len(dates) - 1
+            logger, other = (
+                (mentee_member, mentor_member)
+                if rng.random() < 0.7
+                else (mentor_member, mentee_member)
+            )
+            confirmed = not latest or rng.random() < 0.5
+            check_ins.append(
+                CheckIn(
+                    relationship=relationship,
+                    logged_by=logger,
+                    met_on=met_on,
+                    duration_minutes=rng.choice([30, 45, 45, 60]),
+                    mode=rng.choice(
+                        [CheckIn.Mode.VIDEO, CheckIn.Mode.VIDEO, CheckIn.Mode.IN_PERSON]
+                    ),
+                    summary=SUMMARIES[(i + n) % len(SUMMARIES)],
+                    next_steps=rng.choice(NEXT_STEPS),
+                    next_meeting_at=_at(today + timedelta(days=rng.randint(3, 12)), 9 + i % 8)
+                    if latest and i not in LAPSED
+                    else None,
+                    confirmed_by=other if confirmed else None,
+                    confirmed_at=_at(met_on + timedelta(days=1), 18) if confirmed else None,
+                )
+            )
+            timed.append(_at(met_on, 17))
+    AgreementSignature.objects.bulk_create(signatures)
+    Goal.objects.bulk_create(goals)
+    Milestone.objects.bulk_create(
+        Milestone(
+            goal=goal,
+            title=title,
+            due_on=goal.target_date - timedelta(days=60 - 40 * n),
+            done_at=_at(goal.target_date - timedelta(days=70 - 40 * n)) if done else None,
+        )
+        for goal, plan in goal_plans
+        for n, (title, done) in enumerate(plan)
+    )
+    changes = []
+    for goal in goals:
+        changed_by = goal.created_by
+        if goal.progress:
+            middle = goal.progress // 2
+            changes += [
+                GoalChange(
+                    goal=goal,
+                    changed_by=changed_by,
+                    field="progress",
+                    old_value="0",
+                    new_value=str(middle),
+                ),
+                GoalChange(
+                    goal=goal,
+                    changed_by=changed_by,
+                    field="progress",
+                    old_value=str(middle),
+                    new_value=str(goal.progress),
+                ),
+            ]
+        if goal.status != Goal.Status.NOT_STARTED:
+            changes.append(
+                GoalChange(
+                    goal=goal,
+                    changed_by=changed_by,
+                    field="status",
+                    old_value=Goal.Status.NOT_STARTED,
+                    new_value=goal.status,
+                )
+            )
+    GoalChange.objects.bulk_create(changes)
+    _backdate(
+        changes,
+        "changed_at",
+        [now - timedelta(days=60 - 20 * (n % 3)) for n in range(len(changes))],
+    )
+    CheckIn.objects.bulk_create(check_ins)
+    _backdate(check_ins, "created_at", timed)
+
+    members = {r.pk: pair for r, pair in zip(relationships, pairs, strict=True)}
+    index = {r.pk: i for i, r in enumerate(relationships)}
+    pulses, pulse_times, comments, comment_times = [], [], [], []
+    for check_in, at in zip(check_ins, timed, strict=True):
+        mentor_member, mentee_member = members[check_in.relationship_id]
+        i = index[check_in.relationship_id]
+        weak = i in WEAK and check_in.met_on >= today - timedelta(days=50)
+        for member in (mentee_member, mentor_member):
+            if member is mentor_member and rng.random() < 0.5:
+                continue  # not everyone taps
+            pulses.append(
+                Pulse(
+                    check_in=check_in,
+                    author=member,
+                    usefulness=rng.randint(1, 2) if weak else rng.randint(3, 5),
+                    line=rng.choice(WEAK_LINES if weak else PULSE_LINES),
+                )
+            )
+            pulse_times.append(at + timedelta(hours=2))
+        if rng.random() < 0.12:
+            author = mentor_member if check_in.logged_by_id == mentee_member.pk else mentee_member
+            comments.append(
+                CheckInComment(check_in=check_in, author=author, text=rng.choice(COMMENTS))
+            )
+            comment_times.append(at + timedelta(hours=20))
+    Pulse.objects.bulk_create(pulses)
+    _backdate(pulses, "created_at", pulse_times)
+    CheckInComment.objects.bulk_create(comments)
+    _backdate(comments, "created_at", comment_times)
+
+    _running_surveys(program, relationships, pairs, rng, now)
+    _running_journal(relationships[0], pairs[0], check_ins, now)
+
+
+def _backdate(rows: list, field: str, moments: list[datetime]) -> None:
+    """`auto_now_add` stamps rows with today on insert; history needs its own dates."""
+    for row, moment in zip(rows, moments, strict=True):
+        setattr(row, field, moment)
+    if rows:
+        type(rows[0]).objects.bulk_update(rows, [field], batch_size=500)
+
+
+def _running_surveys(
+    program: Program,
+    relationships: list[Relationship],
+    pairs: list[tuple[RelationshipMember, RelationshipMember]],
+    rng: random.Random,
+    now: datetime,
+) -> None:
+    """Midpoint surveys (the cohort is past half way) from some of the members."""
+    questions = list(program.questions.order_by("position", "pk"))
+    responses, plans = [], []
+    for i, (relationship, pair) in enumerate(zip(relationships, pairs, strict=True)):
+        for member in pair:
+            if i == 0 or rng.random() < 0.45:
+                continue  # the demo logins still have their midpoint survey to do
+            responses.append(
+                SurveyResponse(relationship=relationship, author=member, stage="midpoint")
+            )
+            plans.append((member.role, i in WEAK))
+    SurveyResponse.objects.bulk_create(responses)
+    _backdate(
+        responses, "submitted_at", [now - timedelta(days=rng.randint(5, 25)) for _ in responses]
+    )
+    answers = []
+    for response, (role, weak) in zip(responses, plans, strict=True):
+        for question in questions:
+            if question.asked_of not in (role, FeedbackQuestion.AskedOf.EVERYONE):
+                continue
+            if question.answer_kind == FeedbackQuestion.AnswerKind.SCALE:
+                value = rng.randint(1, 3) if weak else rng.randint(3, 5)
+                answers.append(
+                    SurveyAnswer(
+                        response=response,
+                        question=question,
+                        scale_value=value,
+                        visible_to=question.visible_to,
+                    )
+                )
+            elif rng.random() < 0.6:
+                answers.append(
+                    SurveyAnswer(
+                        response=response,
+                        question=question,
+                        text_value=rng.choice(SURVEY_TEXTS),
+                        visible_to=question.visible_to,
+                    )
+                )
+    SurveyAnswer.objects.bulk_create(answers)
+
+
+def _running_journal(
+    relationship: Relationship,
+    pair: tuple[RelationshipMember, RelationshipMember],
+    check_ins: list[CheckIn],
+    now: datetime,
+) -> None:
+    """The demo logins' reflections (two shared) and the demo mentee's private notes."""
+    mentor, mentee = (member.enrolment.user for member in pair)
+    theirs = [c for c in check_ins if c.relationship_id == relationship.pk]
+    reflections = [
+        Reflection(
+            author=mentee,
+            relationship=relationship,
+            stage=Reflection.Stage.START,
+            prompt=REFLECTION_PROMPTS[Reflection.Stage.START][0],
+            text="Someone who asks the question I am avoiding, and who has led a team through "
+            "a reorganisation.",
+            shared=True,
+        ),
+        Reflection(
+            author=mentee,
+            relationship=relationship,
+            stage=Reflection.Stage.MIDDLE,
+            prompt=REFLECTION_PROMPTS[Reflection.Stage.MIDDLE][0],
+            text="The feedback on my presentation stung at first. I slowed down, cut half the "
+            "slides, and the second run went much better.",
+        ),
+        Reflection(
+            author=mentor,
+            relationship=relationship,
+            stage=Reflection.Stage.MIDDLE,
+            prompt=REFLECTION_PROMPTS[Reflection.Stage.MIDDLE][2],
+            text="Explaining how I prepare for budget meetings made me notice habits I had "
+            "never written down.",
+            shared=True,
+        ),
+    ]
+    Reflection.objects.bulk_create(reflections)
+    _backdate(reflections, "created_at", [now - timedelta(days=d) for d in (110, 30, 20)])
+    notes = [
+        PrivateNote(
+            author=mentee,
+            relationship=relationship,
+            check_in=theirs[-1] if theirs else None,
+            text="I did not say how worried I am about the reorganisation. Bring it up next time.",
+        ),
+        PrivateNote(
+            author=mentee,
+            relationship=relationship,
+            text="Ask about the leadership programme deadline before the end of the month.",
+        ),
+    ]
+    PrivateNote.objects.bulk_create(notes)

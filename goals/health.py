@@ -14,8 +14,8 @@ data. The formula, in full:
      elapsed share of the agreed duration minus the open goals' average progress
        (both 0..1) above 0.35, i.e. clearly behind      -> 1 point
    (at most 2 points from goals)
-3. Feedback: the average usefulness of the last three pulses, or of the latest survey's
-   scale answers, below 2.5 out of 5                   -> 1 point
+3. Feedback: the average usefulness of the last three pulses (or, with no pulse yet, of
+   all survey scale answers so far), below 2.5 out of 5 -> 1 point
 
 Total 0 -> on track; 1-2 -> needs attention; 3 or more -> at risk. Every point comes with
 a reason in plain words, shown to the members and the coordinator.

@@ -83,6 +83,12 @@ def _notify(template: str, *, members: list[RelationshipMember], **context: obje
         )
 
 
+def _member_of(member: RelationshipMember, relationship_id: int) -> None:
+    """Members act only in their own relationship."""
+    if member.relationship_id != relationship_id:
+        raise ValidationError(NOT_A_MEMBER)
+
+
 def _others(relationship: Relationship, member: RelationshipMember) -> list[RelationshipMember]:
     return list(relationship.members.exclude(pk=member.pk).select_related("enrolment__user"))
 
@@ -156,6 +162,7 @@ def agreement_sign(
         Agreement.objects.select_for_update().select_related("relationship").get(pk=agreement.pk)
     )
     _active(agreement.relationship)
+    _member_of(member, agreement.relationship_id)
     if version != agreement.version:
         raise ValidationError(AGREEMENT_SIGN_STALE.format(version=agreement.version))
     signature, created = AgreementSignature.objects.get_or_create(
@@ -322,8 +329,7 @@ def check_in_confirm(*, check_in: CheckIn, member: RelationshipMember) -> CheckI
         CheckIn.objects.select_for_update().select_related("relationship").get(pk=check_in.pk)
     )
     _active(check_in.relationship)
-    if member.relationship_id != check_in.relationship_id:
-        raise ValidationError(NOT_A_MEMBER)
+    _member_of(member, check_in.relationship_id)
     if check_in.logged_by_id == member.pk:
         raise ValidationError(CONFIRM_OWN_CHECK_IN)
     if check_in.confirmed_at is not None:
@@ -337,6 +343,7 @@ def check_in_confirm(*, check_in: CheckIn, member: RelationshipMember) -> CheckI
 @transaction.atomic
 def check_in_comment(*, check_in: CheckIn, member: RelationshipMember, text: str) -> CheckInComment:
     _active(check_in.relationship)
+    _member_of(member, check_in.relationship_id)
     if not text.strip():
         raise ValidationError({"text": "Write a comment first."})
     return CheckInComment.objects.create(check_in=check_in, author=member, text=text.strip())
@@ -361,6 +368,7 @@ def private_note_add(
 def pulse_give(
     *, check_in: CheckIn, member: RelationshipMember, usefulness: int, line: str = ""
 ) -> Pulse:
+    _member_of(member, check_in.relationship_id)
     if Pulse.objects.filter(check_in=check_in, author=member).exists():
         raise ValidationError(PULSE_GIVEN)
     pulse = Pulse(check_in=check_in, author=member, usefulness=usefulness, line=line.strip())

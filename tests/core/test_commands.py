@@ -6,9 +6,13 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from accounts.models import Profile, User
+from goals.models import CheckIn, Goal, GoalChange, PrivateNote, Pulse, Reflection, SurveyResponse
+from goals.selectors import health_for, relationship_home, relationship_list_for_member
+from matching.models import Relationship
 from mentorship.celery import PERIODIC_TASK_PREFIX, PERIODIC_TASKS
 from programs.models import Cohort, Enrolment, Program
 
@@ -24,6 +28,14 @@ def counts() -> dict[str, int]:
         "programs": Program.objects.count(),
         "cohorts": Cohort.objects.count(),
         "enrolments": Enrolment.objects.count(),
+        "relationships": Relationship.objects.count(),
+        "check_ins": CheckIn.objects.count(),
+        "goals": Goal.objects.count(),
+        "goal_changes": GoalChange.objects.count(),
+        "pulses": Pulse.objects.count(),
+        "surveys": SurveyResponse.objects.count(),
+        "reflections": Reflection.objects.count(),
+        "private_notes": PrivateNote.objects.count(),
     }
 
 
@@ -34,7 +46,7 @@ def test_it_seeds_a_believable_demo_organisation_once(client):
     assert not User.objects.exclude(email__endswith=DEMO).exists()
     programs = dict(Program.objects.values_list("name", "kind"))
     assert programs == {"Leadership Mentoring": "one_to_one", "Peer Mentoring Circle": "peer"}
-    cohort = Cohort.objects.get(program__name="Leadership Mentoring")
+    cohort = Cohort.objects.get(program__name="Leadership Mentoring", name__startswith="Spring")
     assert cohort.enrolments.filter(role=Enrolment.Role.MENTOR).count() == 40
     assert cohort.enrolments.filter(role=Enrolment.Role.MENTEE).count() == 80
     profiles = Profile.objects.filter(user__email__endswith=DEMO)
@@ -46,6 +58,47 @@ def test_it_seeds_a_believable_demo_organisation_once(client):
     assert counts() == before
 
     assert client.login(email=f"mentee{DEMO}", password="demo-password") is True
+
+
+def test_it_seeds_a_cohort_under_way_with_months_of_history(client):
+    call_command("seed_demo", stdout=io.StringIO())
+
+    running = Cohort.objects.get(program__name="Leadership Mentoring", status=Cohort.Status.ACTIVE)
+    today = timezone.localdate()
+    assert running.name == "Pilot"
+    assert running.starts_on < today < running.ends_on
+    relationships = list(running.relationships.select_related("cohort__program"))
+    assert len(relationships) >= 12
+    assert CheckIn.objects.filter(relationship__cohort=running).count() >= 3 * len(relationships)
+    assert not CheckIn.objects.filter(met_on__gt=today).exists()
+    assert (
+        Goal.objects.filter(relationship__cohort=running).values("status").distinct().count() >= 3
+    )
+    assert GoalChange.objects.filter(goal__relationship__cohort=running).exists()
+    statuses = {h.status for h in health_for(relationships=relationships).values()}
+    assert statuses == {"on_track", "needs_attention", "at_risk"}
+    # The people already in the spring cohort are in this one too, approved.
+    assert not running.enrolments.exclude(status=Enrolment.Status.APPROVED).exists()
+
+    mentee = User.objects.get(email=f"mentee{DEMO}")
+    (relationship,) = relationship_list_for_member(user=mentee).filter(status="active")
+    assert {m.enrolment.user.email for m in relationship.members.all()} == {
+        f"mentor{DEMO}",
+        f"mentee{DEMO}",
+    }
+    home = relationship_home(relationship=relationship, user=mentee)
+    assert home.check_in_total >= 4
+    assert home.next_meeting_at > timezone.now()
+    assert home.goals and home.everyone_signed
+    assert home.private_notes
+    assert any(r.shared and r.author != mentee for r in home.reflections)
+    assert home.health.status == "on_track"
+
+    before = counts()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert counts() == before
+
+    assert client.login(email=f"mentor{DEMO}", password="demo-password") is True
 
 
 def test_it_syncs_declared_periodic_tasks_and_disables_retired_ones():
