@@ -232,6 +232,18 @@ def goal_update(*, goal: Goal, changed_by: User, **fields: object) -> Goal:
                 )
             )
             setattr(goal, name, new)
+    if goal.status == Goal.Status.NOT_STARTED and 0 < goal.progress < 100:
+        # Progress means it has started: say so, in the history too.
+        changes.append(
+            GoalChange(
+                goal=goal,
+                changed_by=changed_by,
+                field="status",
+                old_value=goal.status,
+                new_value=Goal.Status.ON_TRACK,
+            )
+        )
+        goal.status = Goal.Status.ON_TRACK
     if goal.progress == 100 and goal.status not in (Goal.Status.DONE, Goal.Status.DROPPED):
         changes.append(
             GoalChange(

@@ -263,7 +263,8 @@ def test_it_records_one_change_per_changed_field(relationship, mo, mentee, mento
     )
 
     changes = {c.field: c for c in GoalChange.objects.filter(goal=goal)}
-    assert set(changes) == {"title", "progress"}
+    # Progress on a goal not yet started also moves it on track, in the history too.
+    assert set(changes) == {"title", "progress", "status"}
     assert (changes["title"].old_value, changes["title"].new_value) == (
         "Present to the board",
         "Present to the leadership team",
@@ -280,6 +281,16 @@ def test_it_marks_a_goal_done_at_full_progress(relationship, mo, mentee):
     assert goal.status == "done"
     status_change = GoalChange.objects.get(goal=goal, field="status")
     assert (status_change.old_value, status_change.new_value) == ("not_started", "done")
+
+
+def test_it_puts_a_not_started_goal_on_track_once_it_has_progress(relationship, mo, mentee):
+    goal = goal_create(relationship, mo, mentee)
+
+    goal = services.goal_update(goal=goal, changed_by=mentee, progress=30)
+
+    assert goal.status == "on_track"
+    status_change = GoalChange.objects.get(goal=goal, field="status")
+    assert (status_change.old_value, status_change.new_value) == ("not_started", "on_track")
 
 
 def test_it_toggles_a_milestone(relationship, mo, mentee):
@@ -363,7 +374,7 @@ def test_it_logs_goal_progress_and_updates_the_goals_with_history(relationship, 
     assert (progress.goal, progress.progress) == (goal, 40)
     goal.refresh_from_db()
     assert goal.progress == 40
-    change = GoalChange.objects.get(goal=goal)
+    change = GoalChange.objects.get(goal=goal, field="progress")
     assert (change.field, change.old_value, change.new_value, change.changed_by) == (
         "progress",
         "0",
