@@ -176,6 +176,8 @@ class RelationshipHome:
     private_notes: list[PrivateNote]  # the viewer's own, only
     reflections: list[Reflection]  # the viewer's own, and others' shared ones
     my_pulses: set[int]  # check-in ids the viewer already gave a pulse on
+    # Other members' survey answers that their question lets the partner read (members only).
+    partner_feedback: list[SurveyAnswer] = field(default_factory=list)
     survey_stages_open: list[str] = field(default_factory=list)
     survey_stages_done: list[str] = field(default_factory=list)
     reflection_stage: str = Reflection.Stage.START
@@ -274,6 +276,17 @@ def relationship_home(*, relationship: Relationship, user: User, page: int = 1) 
         )
         if me
         else set(),
+        partner_feedback=list(
+            SurveyAnswer.objects.filter(
+                response__relationship=relationship,
+                visible_to=FeedbackQuestion.VisibleTo.PARTNER,
+            )
+            .exclude(response__author=me)
+            .select_related("question", "response__author__enrolment__user")
+            .order_by("response__stage", "question__position", "pk")
+        )
+        if me
+        else [],
         survey_stages_open=stages_open,
         survey_stages_done=list(
             SurveyResponse.objects.filter(relationship=relationship, author=me).values_list(

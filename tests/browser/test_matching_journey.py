@@ -93,18 +93,22 @@ def test_it_runs_reviews_and_publishes_matching_then_a_mentee_chooses_a_mentor(
         .values_list("enrolment_id", flat=True)
         .first()
     )
-    mentor = Enrolment.objects.get(cohort=cohort, user__email="mentor@demo.mentorship.test")
-    Enrolment.objects.filter(pk=mentor.pk).update(capacity=(mentor.capacity or 1) + 1)
+    # Every mentor is full after publishing: give each one more place so the mentee has
+    # recommendations, as a coordinator would by raising capacities.
+    for enrolment in Enrolment.objects.filter(cohort=cohort, role="mentor"):
+        Enrolment.objects.filter(pk=enrolment.pk).update(capacity=(enrolment.capacity or 1) + 1)
     sign_in(page, base, unplaced.user.email)
     page.goto(f"{base}/me/enrolments/{unplaced.pk}/")
     page.get_by_role("link", name="Choose your mentor").click()
+    top_choice = page.locator("select[name=first] option[value]:not([value=''])").first
+    mentor = Enrolment.objects.get(pk=int(top_choice.get_attribute("value")))
     page.select_option("select[name=first]", str(mentor.pk))
     page.fill("textarea[name=note]", "I would love to learn how you run negotiations.")
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_text(re.compile("Your request went to"))).to_be_visible()
     sign_out(page)
 
-    sign_in(page, base, "mentor@demo.mentorship.test")
+    sign_in(page, base, mentor.user.email)
     page.goto(f"{base}/me/requests/")
     expect(page.get_by_text("I would love to learn how you run negotiations.")).to_be_visible()
     page.get_by_role("button", name="Accept").first.click()

@@ -380,3 +380,49 @@ def test_it_needs_a_question_to_reflect_on(client, mentee, pair):
 
     assert response.context["form"].errors["own_prompt"]
     assert not Reflection.objects.exists()
+
+
+def test_it_shows_the_partner_only_the_answers_meant_for_them(
+    client, pair, mentor, mentee, coordinator
+):
+    """A question says who reads its answers: the partner sees those meant for the partner on
+    the relationship page; answers for the coordinator only never reach the partner."""
+    from programs.models import FeedbackQuestion
+
+    program = pair.cohort.program
+    for_partner = FeedbackQuestion.objects.create(
+        program=program,
+        text="What does your mentor do best?",
+        answer_kind="text",
+        asked_of="mentee",
+        visible_to="partner",
+    )
+    coordinator_only = FeedbackQuestion.objects.create(
+        program=program,
+        text="Anything the coordinator should know?",
+        answer_kind="text",
+        asked_of="mentee",
+        visible_to="coordinator",
+        position=1,
+    )
+    response = SurveyResponse.objects.create(
+        relationship=pair, author=member(pair, mentee), stage="midpoint"
+    )
+    SurveyAnswer.objects.create(
+        response=response,
+        question=for_partner,
+        text_value="Asks the right questions",
+        visible_to="partner",
+    )
+    SurveyAnswer.objects.create(
+        response=response,
+        question=coordinator_only,
+        text_value="PRIVATE-TO-COORDINATOR",
+        visible_to="coordinator",
+    )
+    client.force_login(mentor)
+
+    page = client.get(reverse("goals:relationship_home", args=[pair.pk])).content.decode()
+
+    assert "Asks the right questions" in page
+    assert "PRIVATE-TO-COORDINATOR" not in page
