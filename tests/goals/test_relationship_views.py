@@ -653,3 +653,38 @@ def test_it_reads_the_home_in_the_same_number_of_queries_however_long_the_histor
     assert len(response.context["timeline"]) == selectors.TIMELINE_PAGE
     assert client.get(url, {"page": 5}).status_code == 200
     assert client.get(url, {"page": 6}).status_code == 404
+
+
+def test_it_works_the_same_for_a_circle_of_several_members(client, cohort, mentor, mentee):
+    """A circle: every member reaches the page and sees the others; a check-in logged by one
+    can be confirmed by any other member."""
+    from goals import services as goal_services
+    from tests.factories import EnrolmentFactory, UserFactory
+
+    circle = Relationship.objects.create(
+        cohort=cohort, kind=Relationship.Kind.CIRCLE, started_at=timezone.now()
+    )
+    third = UserFactory(display_name="Cai Circle")
+    EnrolmentFactory(cohort=cohort, user=third, role="mentee")
+    for user, role in ((mentor, "mentor"), (mentee, "mentee"), (third, "mentee")):
+        RelationshipMember.objects.create(
+            relationship=circle, enrolment=cohort.enrolments.get(user=user), role=role
+        )
+    logged = goal_services.check_in_log(
+        relationship=circle,
+        member=circle.members.get(enrolment__user=mentee),
+        met_on=timezone.localdate(),
+        duration_minutes=60,
+        mode="video",
+        summary="First circle meeting.",
+    )
+
+    for user in (mentor, mentee, third):
+        client.force_login(user)
+        page = client.get(reverse("goals:relationship_home", args=[circle.pk])).content.decode()
+        assert "Cai Circle" in page and "Maya Mentor" in page and "Mo Mentee" in page
+    client.force_login(third)
+    client.post(reverse("goals:check_in_confirm", args=[logged.pk]))
+
+    logged.refresh_from_db()
+    assert logged.confirmed_by.enrolment.user == third
