@@ -319,7 +319,7 @@ class Enrolment(models.Model):
         """What the status means for the participant, in their words (home and enrolment).
         Knows about matches when the read annotated `active_relationship_count`."""
         if self.status == self.Status.APPROVED and getattr(self, "active_relationship_count", 0):
-            return "You are matched: see who with on your enrolment page."
+            return "You are matched: open My mentoring to meet them."
         return self.STATUS_EXPLANATIONS[self.status]
 
 

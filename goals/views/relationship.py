@@ -219,7 +219,7 @@ def _next_steps(home: selectors.RelationshipHome) -> list[NextStep]:
             )
     steps.append(
         NextStep(
-            f"Reflect: {home.reflection_prompts[0]}",
+            f"A question to reflect on: {home.reflection_prompts[0]}",
             reverse("goals:reflections", args=[relationship.pk]),
             "Write a reflection",
         )
