@@ -54,8 +54,10 @@ def relationship_list(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status", "")
     if status not in Relationship.Status.values:
         status = ""
-    relationships = cohort.relationships.prefetch_related(_members_prefetch()).order_by(
-        "-ended_at", "-started_at", "-pk"
+    relationships = (
+        cohort.relationships.select_related("cohort__program")
+        .prefetch_related(_members_prefetch())
+        .order_by("-ended_at", "-started_at", "-pk")
     )
     if status:
         relationships = relationships.filter(status=status)
@@ -69,12 +71,18 @@ def relationship_list(request: HttpRequest, pk: int) -> HttpResponse:
             role__in=[RelationshipMember.Role.MENTEE, RelationshipMember.Role.PEER],
         ).values_list("enrolment_id", flat=True)
     )
+    # Health lives with the relationship's life (goals); read once for the whole page.
+    from goals.selectors import health_for
+
+    active = [r for r in page if r.status == Relationship.Status.ACTIVE]
+    health = health_for(relationships=active)
     rows = []
     for relationship in page:
         mentee = _member(relationship, RelationshipMember.Role.MENTEE)
         rows.append(
             {
                 "relationship": relationship,
+                "health": health.get(relationship.pk),
                 "members": list(relationship.members.all()),
                 "can_replace": relationship.status == Relationship.Status.ENDED
                 and relationship.kind == Relationship.Kind.PAIR

@@ -688,3 +688,18 @@ def test_it_works_the_same_for_a_circle_of_several_members(client, cohort, mento
 
     logged.refresh_from_db()
     assert logged.confirmed_by.enrolment.user == third
+
+
+def test_it_shows_the_coordinator_each_relationships_health_with_its_reason(
+    client, coordinator, cohort, mentor, mentee
+):
+    from tests.goals.conftest import pair_create
+
+    lapsed = pair_create(cohort, mentor, mentee, days_ago=60)
+    client.force_login(coordinator)
+
+    page = client.get(reverse("matching:relationship_list", args=[cohort.pk])).content.decode()
+
+    assert "At risk" in page
+    assert "60 days since the start, with no check-in yet" in page
+    assert reverse("goals:relationship_home", args=[lapsed.pk]) in page
