@@ -235,6 +235,10 @@ def relationship_home(*, relationship: Relationship, user: User, page: int = 1) 
                 queryset=CheckInComment.objects.select_related("author__enrolment__user"),
             ),
             Prefetch("goal_progress", queryset=CheckInGoalProgress.objects.select_related("goal")),
+            Prefetch(
+                "pulses",
+                queryset=Pulse.objects.select_related("author__enrolment__user").order_by("pk"),
+            ),
         )
         .order_by("-met_on", "-pk")[start : start + TIMELINE_PAGE]
     )

@@ -703,3 +703,27 @@ def test_it_shows_the_coordinator_each_relationships_health_with_its_reason(
     assert "At risk" in page
     assert "60 days since the start, with no check-in yet" in page
     assert reverse("goals:relationship_home", args=[lapsed.pk]) in page
+
+
+def test_it_shows_the_partner_how_useful_the_other_found_a_meeting(client, pair, mentor, mentee):
+    from goals import services as goal_services
+
+    logged = goal_services.check_in_log(
+        relationship=pair,
+        member=pair.members.get(enrolment__user=mentee),
+        met_on=timezone.localdate(),
+        duration_minutes=30,
+        mode="video",
+        summary="Talked about the roadmap.",
+    )
+    goal_services.pulse_give(
+        check_in=logged,
+        member=pair.members.get(enrolment__user=mentor),
+        usefulness=4,
+        line="Good questions today",
+    )
+    client.force_login(mentee)
+
+    page = client.get(reverse("goals:relationship_home", args=[pair.pk])).content.decode()
+
+    assert "found it 4 out of 5 useful: “Good questions today”" in page
