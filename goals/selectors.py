@@ -8,7 +8,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Avg, Count, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -150,6 +150,18 @@ def health_for(
         )
         result[relationship.pk] = health_assess(facts=facts, today=today)
     return result
+
+
+def next_meetings_for(*, relationships: list[Relationship]) -> dict[int, dt.datetime]:
+    """Each relationship's soonest agreed meeting still ahead, in one query."""
+    return dict(
+        CheckIn.objects.filter(
+            relationship__in=[r.pk for r in relationships], next_meeting_at__gt=timezone.now()
+        )
+        .values("relationship_id")
+        .annotate(first=Min("next_meeting_at"))
+        .values_list("relationship_id", "first")
+    )
 
 
 # --- The relationship home ------------------------------------------------------------------

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Min
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -110,15 +109,7 @@ class MentoringCard:
 def my_mentoring(request: HttpRequest) -> HttpResponse:
     relationships = list(selectors.relationship_list_for_member(user=request.user))
     health = selectors.health_for(relationships=relationships)
-    # One query for every card's next meeting. (Belongs in selectors; see the report.)
-    next_meetings = dict(
-        CheckIn.objects.filter(
-            relationship__in=[r.pk for r in relationships], next_meeting_at__gt=timezone.now()
-        )
-        .values("relationship_id")
-        .annotate(first=Min("next_meeting_at"))
-        .values_list("relationship_id", "first")
-    )
+    next_meetings = selectors.next_meetings_for(relationships=relationships)
     cards = []
     for relationship in relationships:
         members = list(relationship.members.all())
