@@ -72,8 +72,11 @@ static/vendor/htmx.min.js: package-lock.json
 	mkdir -p static/vendor
 	cp node_modules/htmx.org/dist/htmx.min.js $@
 
+# Performance figures (not tests): printed, and quoted in the README.
 bench: install-dev
-	@ls bench/*.py >/dev/null 2>&1 && for script in bench/*.py; do $(PY) $$script; done || echo "no benchmarks yet"
+	$(PY) bench/matching.py
+	$(PY) bench/matching.py --peer
+	$(PY) bench/participant_import.py --rows 5000
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles test-artifacts

@@ -348,7 +348,6 @@ def feedback_aggregates_for_cohort(*, cohort: Cohort) -> list[QuestionAggregate]
     average and the comments, so no single person's answer can be picked out."""
     answers = (
         SurveyAnswer.objects.filter(response__relationship__cohort=cohort)
-        .select_related("question")
         .values("question_id", "response__stage")
         .annotate(answered=Count("pk"), average=Avg("scale_value"))
         .order_by("question__position", "question_id", "response__stage")
