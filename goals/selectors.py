@@ -77,19 +77,6 @@ def relationship_list_for_member(*, user: User) -> QuerySet[Relationship]:
     )
 
 
-def relationship_list_visible_to(*, user: User) -> QuerySet[Relationship]:
-    """Members, and the coordinators of the relationship's program; nobody else."""
-    if not user.is_authenticated:
-        return Relationship.objects.none()
-    return (
-        Relationship.objects.filter(
-            Q(members__enrolment__user=user) | Q(cohort__program__coordinators=user)
-        )
-        .select_related("cohort__program")
-        .distinct()
-    )
-
-
 def membership_of(*, user: User, relationship: Relationship) -> RelationshipMember | None:
     return (
         relationship.members.filter(enrolment__user=user).select_related("enrolment__user").first()

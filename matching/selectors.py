@@ -368,6 +368,19 @@ def mentor_load(*, cohort: Cohort, count_waiting_requests: bool = True) -> dict[
     return load
 
 
+def relationship_list_visible_to(*, user: User) -> QuerySet[Relationship]:
+    """Members, and the coordinators of the relationship's program; nobody else."""
+    if not user.is_authenticated:
+        return Relationship.objects.none()
+    return (
+        Relationship.objects.filter(
+            Q(members__enrolment__user=user) | Q(cohort__program__coordinators=user)
+        )
+        .select_related("cohort__program")
+        .distinct()
+    )
+
+
 def active_relationship_of(*, enrolment: Enrolment) -> Relationship | None:
     return (
         Relationship.objects.filter(status=Relationship.Status.ACTIVE, members__enrolment=enrolment)

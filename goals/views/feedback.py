@@ -18,14 +18,13 @@ from goals import selectors, services
 from goals.forms.feedback import PulseForm, ReflectionForm, SurveyForm
 from goals.models import CheckIn, Reflection, SurveyResponse
 from matching.models import Relationship, RelationshipMember
+from matching.selectors import relationship_list_visible_to
 from programs.forms.coordination import form_add_service_error
 
 
 def _membership(request: HttpRequest, pk: int) -> tuple[Relationship, RelationshipMember]:
     """The relationship and the viewer's place in it; 404 for anyone who is not a member."""
-    relationship = get_object_or_404(
-        selectors.relationship_list_visible_to(user=request.user), pk=pk
-    )
+    relationship = get_object_or_404(relationship_list_visible_to(user=request.user), pk=pk)
     member = selectors.membership_of(user=request.user, relationship=relationship)
     if member is None:
         raise Http404("Only the members of a relationship can do this.")
@@ -36,9 +35,7 @@ def _membership(request: HttpRequest, pk: int) -> tuple[Relationship, Relationsh
 @require_POST
 def pulse_give(request: HttpRequest, pk: int) -> HttpResponse:
     check_in = get_object_or_404(
-        CheckIn.objects.filter(
-            relationship__in=selectors.relationship_list_visible_to(user=request.user)
-        ),
+        CheckIn.objects.filter(relationship__in=relationship_list_visible_to(user=request.user)),
         pk=pk,
     )
     relationship, member = _membership(request, check_in.relationship_id)

@@ -34,6 +34,7 @@ from goals.forms.relationship import (
 from goals.models import CheckIn, Goal, Milestone
 from matching import services as matching_services
 from matching.models import Relationship, RelationshipMember
+from matching.selectors import relationship_list_visible_to
 from programs.forms.coordination import form_add_service_error
 
 GOAL_EDIT_FIELDS = ("title", "measure", "target_date", "status", "progress")
@@ -43,7 +44,7 @@ GOAL_EDIT_FIELDS = ("title", "measure", "target_date", "status", "progress")
 
 
 def _visible(request: HttpRequest, pk: int) -> Relationship:
-    return get_object_or_404(selectors.relationship_list_visible_to(user=request.user), pk=pk)
+    return get_object_or_404(relationship_list_visible_to(user=request.user), pk=pk)
 
 
 def _member(request: HttpRequest, relationship: Relationship) -> RelationshipMember:
@@ -55,7 +56,7 @@ def _member(request: HttpRequest, relationship: Relationship) -> RelationshipMem
 
 
 def _visible_relationships(request: HttpRequest):
-    return selectors.relationship_list_visible_to(user=request.user).values("pk")
+    return relationship_list_visible_to(user=request.user).values("pk")
 
 
 def _goal(request: HttpRequest, pk: int) -> Goal:

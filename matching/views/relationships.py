@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
@@ -118,13 +118,10 @@ def relationship_list(request: HttpRequest, pk: int) -> HttpResponse:
 def relationship_end(request: HttpRequest, pk: int) -> HttpResponse:
     """End a relationship before the cohort does. Its coordinators may, and so may each of its
     members (for their own relationship)."""
-    own = RelationshipMember.objects.filter(enrolment__user=request.user).values("relationship_id")
     relationship = get_object_or_404(
-        Relationship.objects.filter(
-            Q(cohort__in=cohort_list_visible_to(user=request.user)) | Q(pk__in=own)
-        )
-        .select_related("cohort__program")
-        .prefetch_related(_members_prefetch()),
+        selectors.relationship_list_visible_to(user=request.user).prefetch_related(
+            _members_prefetch()
+        ),
         pk=pk,
     )
     is_coordinator = (

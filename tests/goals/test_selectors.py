@@ -23,6 +23,7 @@ from goals.models import (
     SurveyResponse,
 )
 from matching.models import Relationship, RelationshipMember
+from matching.selectors import relationship_list_visible_to
 from programs.models import Cohort, FeedbackQuestion
 from tests.factories import CohortFactory, EnrolmentFactory, UserFactory
 
@@ -102,7 +103,7 @@ def test_it_shows_a_relationship_to_its_members_and_its_programs_coordinators_on
     elsewhere = pair_create(CohortFactory(program=other_program, status="active"))
 
     def visible(user):
-        return set(selectors.relationship_list_visible_to(user=user))
+        return set(relationship_list_visible_to(user=user))
 
     assert visible(mentor) == visible(mentee) == {relationship}
     assert visible(coordinator) == {relationship, someone_elses}
@@ -256,7 +257,7 @@ def test_it_judges_the_health_of_many_relationships_in_a_fixed_number_of_queries
                 measure="Done",
                 target_date=TODAY + dt.timedelta(days=30),
             )
-        relationships = list(selectors.relationship_list_visible_to(user=coordinator))
+        relationships = list(relationship_list_visible_to(user=coordinator))
         result: dict = {}
         queries = queries_for(
             lambda: result.update(selectors.health_for(relationships=relationships))
