@@ -8,6 +8,7 @@ emails are queued to leave after the commit.
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -1114,12 +1115,14 @@ def participant_import_invite(
     emails = _imported_emails(participant_import)
     cohort = participant_import.cohort
     enrolments = cohort.enrolments.filter(user__email__in=emails).select_related("user")
-    result = InvitationBatchResult(sent=[], refused={})
+    by_role: dict[str, list[str]] = defaultdict(list)
     for enrolment in enrolments:
-        if enrolment.user.has_usable_password():
-            continue
+        if not enrolment.user.has_usable_password():
+            by_role[enrolment.role].append(enrolment.user.email)
+    result = InvitationBatchResult(sent=[], refused={})
+    for role, role_emails in by_role.items():
         batch = invitation_create_many(
-            cohort=cohort, emails=[enrolment.user.email], role=enrolment.role, invited_by=invited_by
+            cohort=cohort, emails=role_emails, role=role, invited_by=invited_by
         )
         result.sent.extend(batch.sent)
         result.refused.update(batch.refused)
