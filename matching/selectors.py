@@ -222,11 +222,7 @@ def run_people(*, cohort: Cohort) -> tuple[list[Person], dict[int, str]]:
     partnered = set(
         active.exclude(role=RelationshipMember.Role.MENTOR).values_list("enrolment_id", flat=True)
     )
-    led: dict[int, int] = defaultdict(int)
-    for enrolment_id in active.filter(role=RelationshipMember.Role.MENTOR).values_list(
-        "enrolment_id", flat=True
-    ):
-        led[enrolment_id] += 1
+    led = mentor_load(cohort=cohort, count_waiting_requests=False)
     people, names = cohort_people(
         cohort=cohort, enrolments=matchable_enrolments(cohort=cohort).exclude(pk__in=partnered)
     )

@@ -438,11 +438,7 @@ def match_run_publish(*, run: MatchRun, published_by: User) -> PublishResult:
             role__in=[RelationshipMember.Role.MENTEE, RelationshipMember.Role.PEER]
         ).values_list("enrolment_id", flat=True)
     )
-    led = defaultdict(int)
-    for enrolment_id in active.filter(role=RelationshipMember.Role.MENTOR).values_list(
-        "enrolment_id", flat=True
-    ):
-        led[enrolment_id] += 1
+    led = selectors.mentor_load(cohort=run.cohort, count_waiting_requests=False)
     now = timezone.now()
     peer_mode = run.parameters.get("mode") == "peer"
     groups: dict[object, list[Proposal]] = defaultdict(list)
