@@ -190,7 +190,7 @@ def _alternatives(
     own = scores[rows, assignment[rows]].copy()
     scores[rows, assignment[rows]] = scoring.INFEASIBLE
     masked = scores
-    top = solve._top_per_row(masked, k)
+    top = solve.top_per_row(masked, k)
     result: dict[int, list[Alternative]] = {}
     for i, candidates in enumerate(top):
         ranked = sorted(

@@ -21,7 +21,7 @@ _BIAS = 2.0  # keeps every cost positive: scipy's sparse graphs cannot hold a ze
 _PREFER_MATCHING = 1e-6  # a feasible pair scoring 0 still beats staying unmatched
 
 
-def _top_per_row(matrix: np.ndarray, k: int) -> np.ndarray:
+def top_per_row(matrix: np.ndarray, k: int) -> np.ndarray:
     """Column indices of each row's `k` largest values (unordered), without copying."""
     n_cols = matrix.shape[1]
     if k >= n_cols:
@@ -46,12 +46,12 @@ def candidate_edges(
     k = min(per_row, n_cols)
     for start in range(0, n_rows, _BLOCK_ROWS):
         block = scores[start : start + _BLOCK_ROWS]
-        best = _top_per_row(block, k)
+        best = top_per_row(block, k)
         keep[np.arange(start, start + block.shape[0])[:, None], best] = True
     per_col = int(min(n_rows, max(8, 4 * capacities.max(initial=1))))
     for start in range(0, n_cols, _BLOCK_COLS):
         block = np.ascontiguousarray(scores[:, start : start + _BLOCK_COLS].T)
-        best = _top_per_row(block, per_col)
+        best = top_per_row(block, per_col)
         keep[best, np.arange(start, start + block.shape[0])[:, None]] = True
     keep &= scores >= 0
     keep &= (capacities > 0)[None, :]
