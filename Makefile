@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format assets install install-dev check-python clean bench
+.PHONY: run test lint format lock lock-upgrade assets install install-dev check-python clean bench
 
 run: install assets
 	$(PY) manage.py migrate --noinput
@@ -23,16 +23,17 @@ run: install assets
 	@echo
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-test: install-dev assets
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+test: install-dev assets lint
 	@# pytest exits 5 when it collected no tests: that is a failure here, not a pass.
 	@$(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; \
 	  if [ $$code -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$code
 
-lint:
+# Lint, format, types and the one-way import graph: all must be clean before a test runs.
+lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(PY) scripts/check_imports.py
 
 format:
 	$(VENV)/bin/ruff check --fix .
@@ -49,14 +50,27 @@ $(PY): | check-python
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Re-install only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet .
+# Every install comes from a hashed lock file (pip --require-hashes); re-install only when the
+# lock changes. `make lock` rewrites the locks from pyproject.toml's ranges.
+$(VENV)/.installed: requirements.lock | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet ".[dev]"
+$(VENV)/.installed-dev: requirements-dev.lock | $(PY)
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@ $(VENV)/.installed
+
+UV_COMPILE := $(VENV)/bin/uv pip compile pyproject.toml --generate-hashes --universal \
+	--python-version 3.11 --quiet --custom-compile-command "make lock"
+
+# `make lock` after editing pyproject.toml (keeps every other pin); `make lock-upgrade` takes the
+# newest versions within the ranges; `make lock UV_FLAGS="--upgrade-package django"` moves one.
+lock: install-dev
+	$(UV_COMPILE) $(UV_FLAGS) -o requirements.lock
+	$(UV_COMPILE) $(UV_FLAGS) --extra dev -o requirements-dev.lock
+
+lock-upgrade: UV_FLAGS = --upgrade
+lock-upgrade: lock
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

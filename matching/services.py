@@ -879,17 +879,16 @@ def relationship_close(
     if outcome == Relationship.Outcome.ENDED_EARLY:
         # Its own email already asks for final feedback.
         return relationship_end_early(relationship=relationship, reason=reason, ended_by=closed_by)
-    else:
-        relationship = Relationship.objects.select_for_update().get(pk=relationship.pk)
-        if relationship.status == Relationship.Status.ENDED:
-            raise ValidationError(RELATIONSHIP_ALREADY_ENDED)
-        if outcome not in Relationship.Outcome.values:
-            raise ValidationError({"outcome": "Choose how the relationship ended."})
-        relationship.status = Relationship.Status.ENDED
-        relationship.outcome = outcome
-        relationship.end_reason = reason.strip()
-        relationship.ended_at = timezone.now()
-        relationship.save(update_fields=["status", "outcome", "end_reason", "ended_at"])
+    relationship = Relationship.objects.select_for_update().get(pk=relationship.pk)
+    if relationship.status == Relationship.Status.ENDED:
+        raise ValidationError(RELATIONSHIP_ALREADY_ENDED)
+    if outcome not in Relationship.Outcome.values:
+        raise ValidationError({"outcome": "Choose how the relationship ended."})
+    relationship.status = Relationship.Status.ENDED
+    relationship.outcome = outcome
+    relationship.end_reason = reason.strip()
+    relationship.ended_at = timezone.now()
+    relationship.save(update_fields=["status", "outcome", "end_reason", "ended_at"])
     for member in relationship.members.select_related("enrolment__user"):
         _notify(
             "relationship-closed",

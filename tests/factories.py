@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Profile, User
@@ -80,7 +81,7 @@ class CohortFactory(DjangoModelFactory):
     program = factory.SubFactory(ProgramFactory)
     name = factory.Sequence(lambda n: f"Cohort {n}")
     status = Cohort.Status.ENROLLING
-    starts_on = factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=14))
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=14))
     ends_on = factory.LazyAttribute(lambda cohort: cohort.starts_on + dt.timedelta(weeks=26))
 
 

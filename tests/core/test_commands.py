@@ -89,7 +89,8 @@ def test_it_seeds_a_cohort_under_way_with_months_of_history(client):
     home = relationship_home(relationship=relationship, user=mentee)
     assert home.check_in_total >= 4
     assert home.next_meeting_at > timezone.now()
-    assert home.goals and home.everyone_signed
+    assert home.goals
+    assert home.everyone_signed
     assert home.private_notes
     assert any(r.shared and r.author != mentee for r in home.reflections)
     assert home.health.status == "on_track"

@@ -209,7 +209,8 @@ def test_it_asks_the_members_questions_and_says_who_sees_each(client, mentee, pa
     assert "Is your mentee prepared?" not in html  # asked of mentors only
     assert "Seen by your partner and the coordinator" in html
     assert "Seen by the coordinator only" in html
-    assert 'type="radio"' in html and "<textarea" in html
+    assert 'type="radio"' in html
+    assert "<textarea" in html
 
 
 def test_it_stores_the_answers_then_thanks(client, mentee, pair, questions):
@@ -337,7 +338,8 @@ def test_it_hides_aggregates_below_three_answers(
 
     _answer(other_pair, theo, questions["better"], text="Comment from Theo")
     three = client.get(url).content.decode()
-    assert "Comment from Mo" in three and "Comment from Theo" in three
+    assert "Comment from Mo" in three
+    assert "Comment from Theo" in three
 
 
 def _midpoint_rows(response):

@@ -137,7 +137,8 @@ def test_it_shows_the_author_their_own_notes_and_reflections(client, mentee, pai
     reflections = client.get(reverse("goals:reflections", args=[pair.pk])).content.decode()
     home = selectors.relationship_home(relationship=pair, user=mentee)
 
-    assert REFLECTION in reflections and SHARED in reflections
+    assert REFLECTION in reflections
+    assert SHARED in reflections
     assert {n.text for n in home.private_notes} == {NOTE, CHECK_IN_NOTE}
 
 

@@ -417,7 +417,8 @@ def test_it_records_each_goal_edit_in_its_history(client, mentor, world):
     }
     assert set(GoalChange.objects.values_list("changed_by", flat=True)) == {mentor.pk}
     page = text_of(client.get(reverse("goals:goal_history", args=[goal.pk])))
-    assert "Speak at the all-hands" in page and "Maya Mentor" in page
+    assert "Speak at the all-hands" in page
+    assert "Maya Mentor" in page
     home = text_of(client.get(reverse("goals:relationship_home", args=[world.pair.pk])))
     assert "History (3)" in home
 
@@ -547,7 +548,8 @@ def test_it_never_shows_a_private_note_to_anyone_but_its_author(
     url = reverse("goals:relationship_home", args=[world.pair.pk])
 
     own = text_of(client.get(url))
-    assert "SECRET-NOTE-7" in own and "SECRET-CHECK-IN-NOTE-9" in own
+    assert "SECRET-NOTE-7" in own
+    assert "SECRET-CHECK-IN-NOTE-9" in own
     assert "Only you can read these." in own
     for viewer in (mentee, coordinator):
         client.force_login(viewer)
@@ -682,7 +684,9 @@ def test_it_works_the_same_for_a_circle_of_several_members(client, cohort, mento
     for user in (mentor, mentee, third):
         client.force_login(user)
         page = client.get(reverse("goals:relationship_home", args=[circle.pk])).content.decode()
-        assert "Cai Circle" in page and "Maya Mentor" in page and "Mo Mentee" in page
+        assert "Cai Circle" in page
+        assert "Maya Mentor" in page
+        assert "Mo Mentee" in page
     client.force_login(third)
     client.post(reverse("goals:check_in_confirm", args=[logged.pk]))
 

@@ -266,7 +266,8 @@ def test_it_judges_the_health_of_many_relationships_in_a_fixed_number_of_queries
 
     two, ten = judge(2), judge(10)
 
-    assert two[1] == 2 and ten[1] == 10
+    assert two[1] == 2
+    assert ten[1] == 10
     assert two[0] == ten[0]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -310,18 +309,16 @@ def test_it_reports_progress_up_to_done():
         progress=lambda percent, message: steps.append(percent),
     )
 
-    assert steps == sorted(steps) and len(steps) >= 3 and steps[-1] == 100
+    assert steps == sorted(steps)
+    assert len(steps) >= 3
+    assert steps[-1] == 100
 
 
-def test_it_forms_circles_for_200_mentees_and_50_mentors(capsys):
+def test_it_forms_circles_for_200_mentees_and_50_mentors():
     people = random_cohort(9, mentees=200, mentors=50, terms=30)
     settings = replace(CIRCLES, circle_size=6)
 
-    started = time.perf_counter()
     result = run(people, settings)
-    seconds = time.perf_counter() - started
 
-    with capsys.disabled():
-        print(f"\ncircle mode, 200 mentees / 50 mentors: {seconds:.2f} s")
     check_valid(result, people, settings)
     assert len(result.circles) == 40

@@ -595,7 +595,8 @@ def test_it_locks_and_unlocks_a_pair(client, coordinator, people, cohort):
 
     locked = client.post(url, {"locked": "1", "page": "2"})
     proposal.refresh_from_db()
-    assert proposal.locked and proposal.decision == Proposal.Decision.ACCEPTED
+    assert proposal.locked
+    assert proposal.decision == Proposal.Decision.ACCEPTED
     assert locked.url.endswith(f"?page=2#proposal-{proposal.pk}")
     assert "Locked" in text_of(client.get(reverse("matching:run_detail", args=[run.pk])))
 
@@ -736,7 +737,8 @@ def test_it_reruns_keeping_the_locked_pairs(
     assert rerun.status == MatchRun.Status.SUCCEEDED
     kept = proposal_of(rerun, people.mo)
     assert kept.mentor_id == people.vic.pk
-    assert kept.locked and kept.decision == Proposal.Decision.ACCEPTED
+    assert kept.locked
+    assert kept.decision == Proposal.Decision.ACCEPTED
     assert "1 kept from an earlier run" in text_of(client.get(response.url))
 
 
@@ -1162,7 +1164,9 @@ def test_it_filters_relationships_by_status(client, coordinator, people, cohort)
     everyone = text_of(client.get(url))
     only_ended = client.get(url, {"status": "ended"})
 
-    assert "All (2)" in everyone and "Active (1)" in everyone and "Ended (1)" in everyone
+    assert "All (2)" in everyone
+    assert "Active (1)" in everyone
+    assert "Ended (1)" in everyone
     assert [row["relationship"] for row in only_ended.context["rows"]] == [ended]
 
 
@@ -1237,7 +1241,6 @@ def test_it_shows_a_run_in_a_fixed_number_of_queries(
     with django_assert_num_queries(len(at_10)):
         response = client.get(url)
     assert len(response.context["rows"]) == 50
-    print(f"run_detail: {len(at_10)} queries")
 
 
 def test_it_shows_the_matching_home_in_a_fixed_number_of_queries(
@@ -1272,7 +1275,6 @@ def test_it_shows_the_matching_home_in_a_fixed_number_of_queries(
     with django_assert_num_queries(len(at_10)):
         response = client.get(url)
     assert len(response.context["page"].object_list) == 50
-    print(f"cohort_matching: {len(at_10)} queries")
 
 
 def test_it_lists_relationships_in_a_fixed_number_of_queries(

@@ -206,7 +206,7 @@ def test_it_says_why_people_are_left_out():
 
 
 @pytest.mark.parametrize(
-    "people, code",
+    ("people", "code"),
     [
         ([mentee(10)], "no_mentors"),
         ([mentor(1, capacity=0), mentee(10)], "no_capacity"),

@@ -331,7 +331,9 @@ def test_it_recommends_only_mentors_the_rules_allow_who_have_a_place(
     assert f"{top.percent}% fit" in page
     assert "Mentor has expertise in what the mentee wants to develop: public speaking" in page
     assert "Fifteen years of leading teams" in page
-    assert "First choice" in page and "Second choice" in page and "Third choice" in page
+    assert "First choice" in page
+    assert "Second choice" in page
+    assert "Third choice" in page
 
 
 def test_it_recommends_best_fit_first_and_ten_at_most(client, people, mentee, speaking):
@@ -391,7 +393,7 @@ def test_it_asks_the_first_choice_and_queues_the_others(
 
 
 @pytest.mark.parametrize(
-    "choices, error",
+    ("choices", "error"),
     [
         ((), "This field is required."),
         (("first", "first"), CHOOSE_DIFFERENT),
@@ -442,11 +444,14 @@ def test_it_starts_the_relationship_when_the_mentor_accepts(
     client.force_login(mentee)
     enrolment_page = page_of(client.get(reverse("programs:my_enrolment", args=[people.mentee.pk])))
     assert "Your mentor" in enrolment_page
-    assert "Maya Mentor" in enrolment_page and "maya.mentor@example.org" in enrolment_page
-    assert relationship.explanation and relationship.explanation in enrolment_page
+    assert "Maya Mentor" in enrolment_page
+    assert "maya.mentor@example.org" in enrolment_page
+    assert relationship.explanation
+    assert relationship.explanation in enrolment_page
     assert "Choose your mentor</a>" not in enrolment_page
     matched = page_of(client.get(recommendations_url(people.mentee)))
-    assert "Maya Mentor" in matched and "Back to your enrolment" in matched
+    assert "Maya Mentor" in matched
+    assert "Back to your enrolment" in matched
     assert "Send my request" not in matched
 
 
@@ -588,7 +593,7 @@ def test_it_explains_when_the_cohort_is_not_matching_yet(client, people, mentee,
 
 
 @pytest.mark.parametrize(
-    "change, shown",
+    ("change", "shown"),
     [
         (None, True),
         ("self_service_off", False),
@@ -631,7 +636,8 @@ def test_it_shows_a_mentor_their_mentee(client, sent, people, mentor):
     page = page_of(client.get(reverse("programs:my_enrolment", args=[people.first.pk])))
 
     assert "Your mentee" in page
-    assert "Mo Mentee" in page and "mo.mentee@example.org" in page
+    assert "Mo Mentee" in page
+    assert "mo.mentee@example.org" in page
     assert "Mentor requests (0 waiting)" in page
 
 

@@ -699,10 +699,13 @@ def test_it_lists_and_filters_the_people_of_a_cohort(client, coordinator, cohort
     assert all(name in everyone for name in ("Maya Mentor", "Mo Mentee", "Ana Applicant"))
     assert "Budgeting, Coaching, Delegation" in everyone
     assert "+1 more" in everyone
-    assert "Ana Applicant" in applied and "Mo Mentee" not in applied
-    assert "Ana Applicant" in searched and "Maya Mentor" not in searched
+    assert "Ana Applicant" in applied
+    assert "Mo Mentee" not in applied
+    assert "Ana Applicant" in searched
+    assert "Maya Mentor" not in searched
     # A bad filter value is ignored rather than failing the page.
-    assert "Maya Mentor" in mentors and "Mo Mentee" in mentors
+    assert "Maya Mentor" in mentors
+    assert "Mo Mentee" in mentors
 
 
 def test_it_tells_what_to_do_when_nobody_is_in_the_cohort(client, coordinator, cohort):
@@ -853,7 +856,6 @@ def test_it_runs_a_fixed_number_of_queries_however_many_people(
     enrol(cohort, 450)
     with django_assert_num_queries(len(at_50)):
         assert client.get(url).status_code == 200
-    print(f"{url_name}: {len(at_50)} queries")
 
 
 def test_it_lists_programs_in_a_fixed_number_of_queries(

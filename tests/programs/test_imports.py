@@ -302,7 +302,7 @@ def test_it_reads_the_first_sheet_of_a_workbook_as_a_spreadsheet_shows_it() -> N
             ["Email", "Name", "Role", "Job level", "Capacity", "Start", "Score"],
             ["ann@example.com", "Ann Lee", "Mentor", 3.0, 2.0, dt.date(2025, 3, 1), 0.1 + 0.2],
             [],
-            ["bob@example.com", None, "Mentee", 4.0, None, dt.datetime(2025, 3, 1, 9, 30), 2.5],
+            ["bob@example.com", None, "Mentee", 4.0, None, dt.datetime(2025, 3, 1, 9, 30), 2.5],  # noqa: DTZ001 (cells have no zone)
         ],
         [["Email"], ["not-this-sheet@example.com"]],
     )

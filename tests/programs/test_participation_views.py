@@ -327,7 +327,8 @@ def test_it_shows_a_participant_their_enrolment(client, cohort, mentee):
     assert "You are in. Matching comes next." in page
     assert "Status last changed" in page
     assert "Delegation" in page
-    assert "Manager agreed?" in page and "Yes, gladly" in page
+    assert "Manager agreed?" in page
+    assert "Yes, gladly" in page
     assert reverse("programs:my_enrolment_edit", args=[enrolment.pk]) in page
     assert reverse("programs:my_enrolment_withdraw", args=[enrolment.pk]) in page
     assert reverse("programs:profile_edit") in page

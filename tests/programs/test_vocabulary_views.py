@@ -141,7 +141,8 @@ def test_it_lists_terms_with_status_synonyms_uses_and_who_suggested_them(
 
     page = client.get(reverse("programs:competency_review")).content.decode()
 
-    assert "Public speaking" in page and "presenting" in page
+    assert "Public speaking" in page
+    assert "presenting" in page
     assert "Suggested by Sam Suggester" in page
     assert reverse("programs:competency_approve", args=[typo.pk]) in page
     assert reverse("programs:competency_approve", args=[speaking.pk]) not in page
