@@ -200,8 +200,28 @@ def _competencies() -> list[Competency]:
     return terms
 
 
-def _program(name: str, **fields: object) -> Program:
-    program, created = Program.objects.get_or_create(name=name, defaults=fields)
+def _program(
+    name: str,
+    *,
+    description: str,
+    kind: str,
+    meeting_cadence_days: int,
+    length_weeks: int,
+    default_mentor_capacity: int | None = None,
+    mentees_may_request: bool = False,
+) -> Program:
+    """The demo program called `name`, made with these settings (and the survey questions) the
+    first time; left as it is afterwards."""
+    defaults: dict[str, object] = {
+        "description": description,
+        "kind": kind,
+        "meeting_cadence_days": meeting_cadence_days,
+        "length_weeks": length_weeks,
+        "mentees_may_request": mentees_may_request,
+    }
+    if default_mentor_capacity is not None:
+        defaults["default_mentor_capacity"] = default_mentor_capacity
+    program, created = Program.objects.get_or_create(name=name, defaults=defaults)
     if created:
         FeedbackQuestion.objects.bulk_create(
             FeedbackQuestion(
@@ -254,11 +274,12 @@ def _enrol(
     )
     if not created:
         return
-    kinds = {
+    kinds_by_role: dict[str, list[tuple[str, int]]] = {
         Enrolment.Role.MENTOR: [("expertise", 4), ("offer", 3)],
         Enrolment.Role.MENTEE: [("develop", 3), ("seek", 2)],
         Enrolment.Role.PEER: [("develop", 2), ("offer", 2)],
-    }[role]
+    }
+    kinds = kinds_by_role[role]
     links = []
     for kind, count in kinds:
         for competency in rng.sample(vocabulary, count):

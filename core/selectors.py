@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from .models import Heartbeat
 
-BROKER_TIMEOUT_SECONDS = 2.0
+BROKER_TIMEOUT_SECONDS = 2
 
 
 @dataclass(frozen=True)

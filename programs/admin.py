@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
@@ -27,6 +28,22 @@ from .models import (
     Program,
 )
 from .selectors import EXPORT_COLUMNS, enrolment_export_rows
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+# What each list's queryset annotates, for the columns that show it.
+class _CohortTotal(TypedDict):
+    cohort_total: int
+
+
+class _ParticipantTotal(TypedDict):
+    participant_total: int
+
+
+class _UseCount(TypedDict):
+    use_count: int
 
 
 class FeedbackQuestionInline(admin.TabularInline):
@@ -54,7 +71,7 @@ class ProgramAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(cohort_total=Count("cohorts"))
 
     @admin.display(description="Cohorts", ordering="cohort_total")
-    def cohort_count(self, program: Program) -> int:
+    def cohort_count(self, program: WithAnnotations[Program, _CohortTotal]) -> int:
         return program.cohort_total
 
 
@@ -93,7 +110,7 @@ class CohortAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{cohort}: now {label}.", messages.SUCCESS)
 
     @admin.display(description="Participants", ordering="participant_total")
-    def participants(self, cohort: Cohort) -> int:
+    def participants(self, cohort: WithAnnotations[Cohort, _ParticipantTotal]) -> int:
         return cohort.participant_total
 
     @admin.action(description="Export participants of the selected cohorts (CSV)")
@@ -191,7 +208,7 @@ class CompetencyAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="Uses", ordering="use_count")
-    def uses(self, competency: Competency) -> int:
+    def uses(self, competency: WithAnnotations[Competency, _UseCount]) -> int:
         return competency.use_count
 
     @admin.display(description="Synonyms")

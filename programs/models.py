@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -269,7 +269,7 @@ class Enrolment(models.Model):
     capacity = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Mentors: how many mentees they can take this cohort."
     )
-    competencies = models.ManyToManyField(
+    competencies: models.ManyToManyField[Competency, EnrolmentCompetency] = models.ManyToManyField(
         Competency, through="EnrolmentCompetency", related_name="enrolments", blank=True
     )
     development_goals = models.TextField(
@@ -303,7 +303,7 @@ class Enrolment(models.Model):
     def __str__(self) -> str:
         return f"{self.user} as {self.get_role_display().lower()} in {self.cohort}"
 
-    STATUS_EXPLANATIONS = {
+    STATUS_EXPLANATIONS: dict[str, str] = {
         Status.INVITED: "The coordinator added you to this cohort and will confirm your place. "
         "Check your details meanwhile.",
         Status.APPLIED: "Your application is with the coordinator.",
@@ -318,7 +318,8 @@ class Enrolment(models.Model):
     def status_explanation(self) -> str:
         """What the status means for the participant, in their words (home and enrolment).
         Knows about matches when the read annotated `active_relationship_count`."""
-        if self.status == self.Status.APPROVED and getattr(self, "active_relationship_count", 0):
+        active_relationships: int = getattr(self, "active_relationship_count", 0)
+        if self.status == self.Status.APPROVED and active_relationships:
             return "You are matched: open My mentoring to meet them."
         return self.STATUS_EXPLANATIONS[self.status]
 
@@ -350,7 +351,7 @@ class EnrolmentCompetency(models.Model):
 INVITATION_LIFETIME = timedelta(days=14)
 
 
-def invitation_expiry() -> timezone.datetime:
+def invitation_expiry() -> datetime:
     return timezone.now() + INVITATION_LIFETIME
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Lower
@@ -13,6 +15,7 @@ from accounts.models import User
 
 from .models import (
     Cohort,
+    CohortQuestion,
     Competency,
     CompetencySynonym,
     Enrolment,
@@ -21,6 +24,27 @@ from .models import (
     ParticipantImport,
     Program,
 )
+from .rules import (
+    COHORT_NEEDS_MENTORS_AND_MENTEES,
+    COHORT_NEEDS_PUBLISHED_MATCHES,
+    COHORT_NEEDS_TWO_PEERS,
+    COHORT_NEXT_STATUSES,
+    COHORT_REOPEN_AFTER_PUBLISHING,
+    COHORT_TRANSITION_NOT_ALLOWED,
+    ENROLMENT_EDIT_CLOSED,
+    INVITATION_EXPIRED,
+    INVITATION_FOR_SOMEONE_ELSE,
+    INVITATION_USED,
+    WITHDRAW_ONLY_OPEN,
+)
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class CompetencyUses(TypedDict):
+    uses: int
+
 
 ACTIVE_ENROLMENT_STATUSES = (
     Enrolment.Status.INVITED,
@@ -102,6 +126,11 @@ def program_list_visible_to(*, user: User) -> QuerySet[Program]:
     return Program.objects.filter(coordinators=user)
 
 
+def program_coordinator_get(*, program: Program, user_id: int) -> User | None:
+    """The coordinator of `program` with this id, or None when nobody by that id coordinates it."""
+    return program.coordinators.filter(pk=user_id).first()
+
+
 def cohort_list_visible_to(*, user: User) -> QuerySet[Cohort]:
     if not user.is_authenticated:
         return Cohort.objects.none()
@@ -117,6 +146,11 @@ def enrolment_list_visible_to_participant(*, user: User) -> QuerySet[Enrolment]:
         .select_related("cohort__program")
         .annotate(active_relationship_count=_ACTIVE_RELATIONSHIPS)
     )
+
+
+def enrolment_get_for_participant(*, user: User, cohort: Cohort) -> Enrolment | None:
+    """`user`'s own enrolment in `cohort`, if they have one (withdrawn included)."""
+    return enrolment_list_visible_to_participant(user=user).filter(cohort=cohort).first()
 
 
 def participant_import_list_visible_to(*, user: User) -> QuerySet[ParticipantImport]:
@@ -141,6 +175,157 @@ def participant_import_list_for_cohort(
 
 def can_manage_vocabulary(*, user: User) -> bool:
     return user.is_authenticated and user.has_perm("programs.change_competency")
+
+
+# --- Rules checked before a write ------------------------------------------------------------
+# The services refuse with these; pages ask them first to offer only what can be done.
+
+
+def program_kind_is_fixed(*, program: Program) -> bool:
+    """Matching and relationships depend on the kind; once people have been let in, it stays."""
+    return program.pk is not None and program.cohorts.exclude(status=Cohort.Status.DRAFT).exists()
+
+
+def _cohort_has_published_matches(cohort: Cohort) -> bool:
+    """Publishing a cohort's matches creates its relationships. Relationships belong to the
+    matching app, which builds on this one: asked through the reverse relation's name so this
+    module need not import it."""
+    return cohort.relationships.exists()
+
+
+def cohort_transition_problem(*, cohort: Cohort, to_status: str) -> str | None:
+    """Why `cohort` cannot move to `to_status` now, or None when it can. Shared by the service
+    (which refuses) and the dashboard (which explains the next step before it is tried)."""
+    if to_status not in COHORT_NEXT_STATUSES[cohort.status]:
+        target = dict(Cohort.Status.choices).get(to_status, to_status)
+        return COHORT_TRANSITION_NOT_ALLOWED.format(
+            current=cohort.get_status_display().lower(), target=str(target).lower()
+        )
+    if to_status == Cohort.Status.MATCHING:
+        approved = cohort.enrolments.filter(status=Enrolment.Status.APPROVED)
+        if cohort.program.kind == Program.Kind.PEER:
+            if approved.filter(role=Enrolment.Role.PEER).count() < 2:
+                return COHORT_NEEDS_TWO_PEERS
+        elif not (
+            approved.filter(role=Enrolment.Role.MENTOR).exists()
+            and approved.filter(role=Enrolment.Role.MENTEE).exists()
+        ):
+            return COHORT_NEEDS_MENTORS_AND_MENTEES
+    if to_status == Cohort.Status.ACTIVE and not _cohort_has_published_matches(cohort):
+        return COHORT_NEEDS_PUBLISHED_MATCHES
+    if (
+        cohort.status == Cohort.Status.MATCHING
+        and to_status == Cohort.Status.ENROLLING
+        and _cohort_has_published_matches(cohort)
+    ):
+        return COHORT_REOPEN_AFTER_PUBLISHING
+    return None
+
+
+def enrolment_edit_problem(*, enrolment: Enrolment) -> str | None:
+    """Why the participant cannot change their details now, or None."""
+    if enrolment.status == Enrolment.Status.WITHDRAWN:
+        return "You withdrew from this cohort: apply again to take part."
+    if enrolment.cohort.status == Cohort.Status.CLOSED:
+        return ENROLMENT_EDIT_CLOSED
+    return None
+
+
+def enrolment_withdraw_problem(*, enrolment: Enrolment) -> str | None:
+    """Why the participant cannot withdraw now, or None."""
+    if enrolment.status == Enrolment.Status.WITHDRAWN:
+        return "You have already withdrawn."
+    if enrolment.cohort.status in (Cohort.Status.CLOSING, Cohort.Status.CLOSED):
+        return WITHDRAW_ONLY_OPEN
+    return None
+
+
+def invitation_problem(*, invitation: Invitation) -> str | None:
+    if invitation.is_used:
+        return INVITATION_USED
+    if invitation.is_expired:
+        return INVITATION_EXPIRED
+    return None
+
+
+# --- A participant's own enrolment ----------------------------------------------------------
+
+
+def competency_names_by_kind(*, enrolment: Enrolment) -> dict[str, list[str]]:
+    """The enrolment's terms, kind → names in alphabetical order (any case)."""
+    names: dict[str, list[str]] = {}
+    for link in enrolment.competency_links.select_related("competency"):
+        names.setdefault(link.kind, []).append(link.competency.name)
+    return {kind: sorted(terms, key=str.lower) for kind, terms in names.items()}
+
+
+def enrolment_application_answers(*, enrolment: Enrolment) -> list[tuple[str, str]]:
+    """The cohort's application questions with what the participant answered, as they read."""
+    answers = enrolment.application_answers or {}
+    questions = []
+    for question in enrolment.cohort.questions.all():
+        answer = answers.get(str(question.pk), "")
+        if question.answer_kind == CohortQuestion.AnswerKind.YES_NO and answer:
+            answer = "Yes" if answer == "yes" else "No"
+        questions.append((question.text, answer))
+    return questions
+
+
+def enrolment_participant_actions(*, enrolment: Enrolment) -> dict[str, bool]:
+    """Which buttons the participant gets: the services' own rules decide."""
+    withdrawn = enrolment.status == Enrolment.Status.WITHDRAWN
+    return {
+        "can_edit": enrolment_edit_problem(enrolment=enrolment) is None,
+        "can_withdraw": enrolment_withdraw_problem(enrolment=enrolment) is None,
+        "can_apply_again": withdrawn and enrolment.cohort.enrolment_window_is_open,
+    }
+
+
+# --- Invitations ----------------------------------------------------------------------------
+
+
+def invitation_list_for_link_holders() -> QuerySet[Invitation]:
+    """Invitations as the person holding a link sees them (fetched by token, not by who asks)."""
+    return Invitation.objects.select_related("cohort__program", "invited_by")
+
+
+@dataclass(frozen=True)
+class InvitationState:
+    """Where the person holding an invitation link stands, and so which page they see."""
+
+    class Step(StrEnum):
+        PROBLEM = "problem"  # the link is used or expired: see `problem`
+        SOMEONE_ELSE = "someone_else"  # signed in as another person: see `problem`
+        ACCEPT = "accept"  # signed in as the invited person: one button accepts
+        SIGN_IN = "sign_in"  # the invited person has a password: they sign in first
+        NEW_ACCOUNT = "new_account"  # nobody can sign in as them yet: name and password here
+
+    step: Step
+    problem: str = ""
+    own_enrolment: Enrolment | None = None  # the enrolment a used link gave this very person
+    display_name: str = ""  # the name of an account made for them without a password
+
+
+def invitation_state_for(*, invitation: Invitation, user: User | None) -> InvitationState:
+    """What `user` (None when nobody is signed in) may do with `invitation`."""
+    step = InvitationState.Step
+    problem = invitation_problem(invitation=invitation)
+    if problem:
+        own = None
+        if user is not None and invitation.accepted_by_id == user.pk:
+            own = enrolment_get_for_participant(user=user, cohort=invitation.cohort)
+        return InvitationState(step=step.PROBLEM, problem=problem, own_enrolment=own)
+    if user is not None:
+        if user.email.lower() != invitation.email:
+            someone_else = INVITATION_FOR_SOMEONE_ELSE.format(email=invitation.email)
+            return InvitationState(step=step.SOMEONE_ELSE, problem=someone_else)
+        return InvitationState(step=step.ACCEPT)
+    existing = User.objects.filter(email__iexact=invitation.email).first()
+    if existing is not None and existing.has_usable_password():
+        return InvitationState(step=step.SIGN_IN)
+    return InvitationState(
+        step=step.NEW_ACCOUNT, display_name=existing.display_name if existing else ""
+    )
 
 
 # --- Cohort dashboard -----------------------------------------------------------------------
@@ -173,7 +358,7 @@ class CohortDashboard:
         return sum(self.counts.get(role, {}).values())
 
 
-STEP_LABELS = {
+STEP_LABELS: dict[str, tuple[str, str]] = {
     Cohort.Status.DRAFT: ("Back to draft", "Hide the cohort while you change its set-up."),
     Cohort.Status.ENROLLING: (
         "Open enrolment",
@@ -197,8 +382,6 @@ MISSING_PROFILE_SHOWN = 10
 
 
 def cohort_next_steps(*, cohort: Cohort) -> list[NextStep]:
-    from .services import COHORT_NEXT_STATUSES, cohort_transition_problem
-
     steps = []
     for to_status in COHORT_NEXT_STATUSES[cohort.status]:
         label, explanation = STEP_LABELS[to_status]
@@ -373,7 +556,9 @@ def competency_suggest(*, query: str, limit: int = SUGGESTION_LIMIT) -> list[str
     )
 
 
-def competency_list_for_review(*, status: str = "", search: str = "") -> QuerySet[Competency]:
+def competency_list_for_review(
+    *, status: str = "", search: str = ""
+) -> QuerySet[WithAnnotations[Competency, CompetencyUses]]:
     competencies = Competency.objects.annotate(uses=Count("enrolments", distinct=True))
     if status:
         competencies = competencies.filter(status=status)

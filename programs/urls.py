@@ -48,7 +48,8 @@ urlpatterns = [
     path("invitations/<str:token>/renew/", invitations.invitation_renew, name="invitation_renew"),
     path("apply/<str:token>/", participation.apply, name="apply"),
     # Participants: their own things only
-    path("me/enrolments/<int:pk>/", participation.my_enrolment, name="my_enrolment"),
+    # "me/enrolments/<int:pk>/" (my_enrolment) is added in mentorship/urls.py: the page shows
+    # the participant's partners too, so its view is the matching app's.
     path("me/enrolments/<int:pk>/edit/", participation.my_enrolment_edit, name="my_enrolment_edit"),
     path(
         "me/enrolments/<int:pk>/withdraw/",

@@ -1,23 +1,23 @@
 """Forms of the coordinator pages: programs, cohorts, application questions and the people list.
 
 Forms only validate what a person typed; the services own the rules and raise `ValidationError`,
-which `form_add_service_error` puts back on the form beside the field it concerns.
+which `common.forms.form_add_service_error` puts back on the form beside the field it concerns.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 
 from programs.models import Cohort, CohortQuestion, Enrolment, FeedbackQuestion, Program
-from programs.services import COORDINATOR_SETTABLE_STATUSES, PROGRAM_SETTINGS_FIELDS
+from programs.rules import COORDINATOR_SETTABLE_STATUSES, PROGRAM_SETTINGS_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
-KIND_EXPLANATIONS = {
+KIND_EXPLANATIONS: dict[str, str] = {
     Program.Kind.ONE_TO_ONE: "A mentor takes up to a set number of mentees, one relationship each.",
     Program.Kind.REVERSE: "The more junior person mentors the more senior one.",
     Program.Kind.PEER: "People at a similar level pair up and mentor each other.",
@@ -33,17 +33,6 @@ STATUS_ACTIONS = {
     Enrolment.Status.WAITLISTED: ("Waitlist", "waitlisted"),
     Enrolment.Status.DECLINED: ("Decline", "declined"),
 }
-
-
-def form_add_service_error(form: forms.BaseForm, error: ValidationError) -> None:
-    """Show a service's `ValidationError` on `form`: field errors beside their field when the
-    form has it, everything else at the top of the form."""
-    if hasattr(error, "error_dict"):
-        for name, messages in error.message_dict.items():
-            field = name if name in form.fields and name != NON_FIELD_ERRORS else None
-            form.add_error(field, messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 # --- Programs -------------------------------------------------------------------------------
@@ -249,7 +238,9 @@ def questions_from_formset(formset: forms.BaseFormSet) -> list[dict[str, object]
     return kept
 
 
-def questions_initial(questions: Iterable[object], fields: tuple[str, ...]) -> list[dict]:
+def questions_initial(
+    questions: Iterable[CohortQuestion | FeedbackQuestion], fields: tuple[str, ...]
+) -> list[dict[str, object]]:
     return [{"id": q.pk, **{name: getattr(q, name) for name in fields}} for q in questions]
 
 
@@ -272,7 +263,7 @@ class EnrolmentFilterForm(forms.Form):
 
     def __init__(self, *args: Any, roles: frozenset[str] | set[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [("", "Any role")] + [
+        cast(forms.ChoiceField, self.fields["role"]).choices = [("", "Any role")] + [
             (value, label) for value, label in Enrolment.Role.choices if value in roles
         ]
 

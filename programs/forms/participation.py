@@ -4,16 +4,18 @@ vocabulary. They validate and shape input for one service call each; they never 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 from django.urls import reverse_lazy
 
 from accounts.models import Profile
 from programs.models import Cohort, CohortQuestion, Competency, Enrolment, Program
-from programs.services import EnrolmentDetails, program_roles
+from programs.rules import program_roles
+from programs.selectors import competency_names_by_kind
+from programs.services import EnrolmentDetails, ProfileFields
 
 COMPETENCY_HELP = (
     "Separate terms with commas. Pick from the suggestions, or type a new term: "
@@ -27,17 +29,6 @@ ROLE_LABELS = {
 }
 YES_NO = [("yes", "Yes"), ("no", "No")]
 MAX_INVITATIONS_AT_ONCE = 200
-
-
-def form_add_service_error(form: forms.Form, error: ValidationError) -> None:
-    """Show a service's ValidationError on `form`: on the field it names when the form has that
-    field, otherwise above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, messages in error.message_dict.items():
-        field = name if name in form.fields and name != NON_FIELD_ERRORS else None
-        form.add_error(field, messages)
 
 
 def split_terms(value: str) -> tuple[str, ...]:
@@ -94,13 +85,6 @@ class CompetencyTermsField(forms.CharField):
         return split_terms(super().clean(value) or "")
 
 
-def competency_names_by_kind(enrolment: Enrolment) -> dict[str, list[str]]:
-    names: dict[str, list[str]] = {}
-    for link in enrolment.competency_links.select_related("competency"):
-        names.setdefault(link.kind, []).append(link.competency.name)
-    return {kind: sorted(terms, key=str.lower) for kind, terms in names.items()}
-
-
 # --- Profile ----------------------------------------------------------------------------------
 
 
@@ -153,8 +137,9 @@ class ProfileFieldsMixin(forms.Form):
     def clean_languages(self) -> list[str]:
         return list(split_terms(self.cleaned_data.get("languages") or ""))
 
-    def profile_fields(self) -> dict[str, Any]:
-        return {name: self.cleaned_data[name] for name in self.PROFILE_FIELDS}
+    def profile_fields(self) -> ProfileFields:
+        # The keys are PROFILE_FIELDS, the names of `profile_update`'s arguments.
+        return cast(ProfileFields, {name: self.cleaned_data[name] for name in self.PROFILE_FIELDS})
 
 
 class ProfileForm(ProfileFieldsMixin):
@@ -234,14 +219,19 @@ class EnrolmentDetailsForm(forms.Form):
 
     @staticmethod
     def question_field(question: CohortQuestion) -> forms.Field:
-        common = {"label": question.text, "required": question.is_required}
+        label, required = question.text, question.is_required
         if question.answer_kind == CohortQuestion.AnswerKind.YES_NO:
-            return forms.ChoiceField(choices=YES_NO, widget=forms.RadioSelect, **common)
+            return forms.ChoiceField(
+                choices=YES_NO, widget=forms.RadioSelect, label=label, required=required
+            )
         if question.answer_kind == CohortQuestion.AnswerKind.LONG_TEXT:
             return forms.CharField(
-                max_length=3000, widget=forms.Textarea(attrs={"rows": 4}), **common
+                max_length=3000,
+                widget=forms.Textarea(attrs={"rows": 4}),
+                label=label,
+                required=required,
             )
-        return forms.CharField(max_length=300, **common)
+        return forms.CharField(max_length=300, label=label, required=required)
 
     @staticmethod
     def details_initial(enrolment: Enrolment) -> dict[str, Any]:
@@ -252,7 +242,7 @@ class EnrolmentDetailsForm(forms.Form):
             "capacity": enrolment.capacity,
             "prefers_other_department": enrolment.prefers_other_department,
             "prefers_same_time_zone": enrolment.prefers_same_time_zone,
-            **competency_names_by_kind(enrolment),
+            **competency_names_by_kind(enrolment=enrolment),
         }
         for question_pk, answer in (enrolment.application_answers or {}).items():
             initial[f"question_{question_pk}"] = answer
@@ -284,7 +274,7 @@ class EnrolmentDetailsForm(forms.Form):
     def sections(self) -> list[dict[str, Any]]:
         """The form's fields in titled groups, for the template. A group with `for_mentors`
         is hidden by CSS while the mentee role is picked."""
-        groups = [
+        groups: list[dict[str, Any]] = [
             {
                 "title": "What you want from the program",
                 "names": ["develop", "seek", "development_goals", "hopes"],
@@ -321,7 +311,7 @@ class ApplyForm(ProfileFieldsMixin, EnrolmentDetailsForm):
         choices = role_choices(cohort.program)
         single = choices[0][0] if len(choices) == 1 else None
         super().__init__(*args, cohort=cohort, role=single, **kwargs)
-        self.fields["role"].choices = choices
+        cast(forms.ChoiceField, self.fields["role"]).choices = choices
         if single:
             self.fields["role"].initial = single
             self.fields["role"].widget = forms.HiddenInput()
@@ -365,7 +355,7 @@ class InvitationForm(forms.Form):
     def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = program_role_choices(program)
-        self.fields["role"].choices = choices
+        cast(forms.ChoiceField, self.fields["role"]).choices = choices
         if len(choices) == 1:
             self.fields["role"].initial = choices[0][0]
             self.fields["role"].widget = forms.HiddenInput()
@@ -398,7 +388,8 @@ class InvitationForm(forms.Form):
         return self.cleaned_data["emails"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         role = data.get("role")
         if data.get("is_external") and role and role != Enrolment.Role.MENTOR:
             self.add_error("is_external", "Only mentors can come from outside the organisation.")
@@ -427,7 +418,8 @@ class InvitationAccountForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         password, again = data.get("password"), data.get("password_confirmation")
         if password and again and password != again:
             self.add_error("password_confirmation", "The two passwords are not the same.")

@@ -10,18 +10,19 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from common.forms import form_add_service_error, service_error_text
+from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.coordination import (
     CohortCloneForm,
     CohortForm,
     CohortQuestionFormSet,
     CohortTransitionForm,
-    form_add_service_error,
     questions_from_formset,
     questions_initial,
 )
@@ -46,12 +47,12 @@ TRANSITION_DONE = {
 CLONE_GAP = dt.timedelta(days=7)
 
 
-def _cohort_for(request: HttpRequest, pk: int) -> Cohort:
+def _cohort_for(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
     return get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
 
 
 @login_required
-def cohort_create(request: HttpRequest, pk: int) -> HttpResponse:
+def cohort_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
     form = CohortForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -71,7 +72,7 @@ def cohort_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def cohort_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def cohort_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _cohort_for(request, pk)
     form = CohortForm(request.POST or None, initial=CohortForm.initial_for(cohort))
     if request.method == "POST" and form.is_valid():
@@ -152,7 +153,7 @@ def _capacity_sentence(cohort: Cohort, dashboard: CohortDashboard) -> str:
 
 
 @login_required
-def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def cohort_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The enrolment dashboard: where the cohort stands and what to do next."""
     cohort = _cohort_for(request, pk)
     dashboard = cohort_dashboard(cohort=cohort)
@@ -190,7 +191,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def cohort_transition(request: HttpRequest, pk: int) -> HttpResponse:
+def cohort_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _cohort_for(request, pk)
     form = CohortTransitionForm(request.POST)
     if not form.is_valid():
@@ -200,14 +201,14 @@ def cohort_transition(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.cohort_transition(cohort=cohort, to_status=to_status)
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, service_error_text(error))
     else:
         messages.success(request, TRANSITION_DONE[to_status])
     return redirect("programs:cohort_detail", pk=cohort.pk)
 
 
 @login_required
-def cohort_clone(request: HttpRequest, pk: int) -> HttpResponse:
+def cohort_clone(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Start the next run of a closed cohort."""
     cohort = _cohort_for(request, pk)
     form = CohortCloneForm(
@@ -240,7 +241,7 @@ def cohort_clone(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def cohort_questions(request: HttpRequest, pk: int) -> HttpResponse:
+def cohort_questions(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The cohort's own questions on its public application form."""
     cohort = _cohort_for(request, pk)
     initial = questions_initial(cohort.questions.all(), ("text", "answer_kind", "is_required"))
@@ -271,7 +272,7 @@ def cohort_questions(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def cohort_link_rotate(request: HttpRequest, pk: int) -> HttpResponse:
+def cohort_link_rotate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _cohort_for(request, pk)
     services.cohort_rotate_application_link(cohort=cohort)
     messages.success(request, "The application link was replaced: the old one no longer works.")

@@ -6,18 +6,21 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
+from common.forms import service_error_text
+from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.coordination import (
     STATUS_ACTIONS,
@@ -33,19 +36,22 @@ from programs.selectors import (
     enrolment_list_for_cohort,
 )
 
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+
 PER_PAGE = 50
 COMPETENCIES_SHOWN = 3
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # What the list shows of each person's competencies: what mentors bring, what mentees want.
-SUMMARY_KINDS = {
+SUMMARY_KINDS: dict[str, tuple[str, ...]] = {
     Enrolment.Role.MENTOR: (EnrolmentCompetency.Kind.OFFER, EnrolmentCompetency.Kind.EXPERTISE),
     Enrolment.Role.PEER: (EnrolmentCompetency.Kind.OFFER, EnrolmentCompetency.Kind.EXPERTISE),
     Enrolment.Role.MENTEE: (EnrolmentCompetency.Kind.DEVELOP,),
 }
 
 
-def _cohort_for(request: HttpRequest, pk: int) -> Cohort:
+def _cohort_for(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
     return get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
 
 
@@ -61,7 +67,7 @@ def _competency_summary(enrolment: Enrolment) -> tuple[list[str], int]:
 
 @login_required
 @require_GET
-def enrolment_list(request: HttpRequest, pk: int) -> HttpResponse:
+def enrolment_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _cohort_for(request, pk)
     roles = services.program_roles(cohort.program)
     filter_form = EnrolmentFilterForm(request.GET or None, roles=roles)
@@ -114,7 +120,7 @@ def _safe_next(candidate: str, fallback: str) -> str:
 
 @login_required
 @require_POST
-def enrolment_bulk_status(request: HttpRequest, pk: int) -> HttpResponse:
+def enrolment_bulk_status(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _cohort_for(request, pk)
     form = EnrolmentBulkStatusForm(request.POST)
     back = _safe_next(
@@ -123,7 +129,7 @@ def enrolment_bulk_status(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if not form.is_valid():
         if "ids" in form.errors:
-            messages.error(request, form.errors["ids"][0])
+            messages.error(request, str(form.errors["ids"][0]))
         else:
             messages.error(request, "Choose what to do with the selected people.")
         return redirect(back)
@@ -133,7 +139,7 @@ def enrolment_bulk_status(request: HttpRequest, pk: int) -> HttpResponse:
             cohort=cohort, enrolment_ids=form.cleaned_data["ids"], status=status
         )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, service_error_text(error))
         return redirect(back)
     done = STATUS_ACTIONS[status][1]
     if result.changed:
@@ -150,7 +156,7 @@ def enrolment_bulk_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def enrolment_export(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
+def enrolment_export(request: AuthenticatedHttpRequest, pk: int, file_format: str) -> HttpResponse:
     """Everyone in the cohort as a file the import can read back."""
     cohort = _cohort_for(request, pk)
     if file_format not in ("csv", "xlsx"):
@@ -179,7 +185,7 @@ def _xlsx_write(response: HttpResponse, header: list[str], rows: Iterable[list[s
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Participants")
 
-    def cells(values: list[str]) -> list[WriteOnlyCell]:
+    def cells(values: list[str]) -> list[Cell]:
         row = []
         for value in values:
             cell = WriteOnlyCell(sheet, value=value)

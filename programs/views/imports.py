@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
+from common.forms import service_error_text
+from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.imports import (
     ImportMappingForm,
@@ -50,26 +52,22 @@ TERM_KINDS = (
 )
 
 
-def _cohort_for(request: HttpRequest, pk: int) -> Cohort:
+def _cohort_for(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
     return get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
 
 
-def _import_for(request: HttpRequest, pk: int) -> ParticipantImport:
+def _import_for(request: AuthenticatedHttpRequest, pk: int) -> ParticipantImport:
     return get_object_or_404(
         participant_import_list_visible_to(user=request.user).select_related("uploaded_by"),
         pk=pk,
     )
 
 
-def _error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
 # --- Step 1: upload -------------------------------------------------------------------------
 
 
 @login_required
-def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
+def import_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _cohort_for(request, pk)
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -188,7 +186,7 @@ def _ready_rows(preview: ImportPreview) -> list[ReadyRow]:
 
 
 @login_required
-def import_review(request: HttpRequest, pk: int) -> HttpResponse:
+def import_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     participant_import = _import_for(request, pk)
     cohort = participant_import.cohort
     is_imported = participant_import.status == ParticipantImport.Status.IMPORTED
@@ -209,7 +207,7 @@ def import_review(request: HttpRequest, pk: int) -> HttpResponse:
                     participant_import=participant_import, mapping=form.mapping()
                 )
             except ValidationError as error:
-                messages.error(request, _error_text(error))
+                messages.error(request, service_error_text(error))
             else:
                 messages.success(request, "Columns updated: the rows below are checked again.")
         return redirect("programs:import_review", pk=participant_import.pk)
@@ -243,27 +241,27 @@ def import_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def import_run(request: HttpRequest, pk: int) -> HttpResponse:
+def import_run(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     participant_import = _import_for(request, pk)
     cohort = participant_import.cohort
     form = ImportRunForm(request.POST)
     action = form.cleaned_data["action"] if form.is_valid() else ""
     if action == "invite":
         try:
-            result = services.participant_import_invite(
+            invitations = services.participant_import_invite(
                 participant_import=participant_import, invited_by=request.user
             )
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, service_error_text(error))
         else:
-            _invitations_report(request, participant_import, result)
+            _invitations_report(request, participant_import, invitations)
     elif action == "import":
         try:
-            result = services.participant_import_run(participant_import=participant_import)
+            imported = services.participant_import_run(participant_import=participant_import)
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, service_error_text(error))
         else:
-            _import_report(request, participant_import, result)
+            _import_report(request, participant_import, imported)
             people = reverse("programs:enrolment_list", args=[cohort.pk])
             return redirect(f"{people}?status={Enrolment.Status.INVITED}")
     else:

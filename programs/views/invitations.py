@@ -12,18 +12,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.models import User
+from common.forms import form_add_service_error, service_error_text
+from common.http import AuthenticatedHttpRequest
 from programs import services
-from programs.forms.participation import (
-    InvitationAccountForm,
-    InvitationForm,
-    form_add_service_error,
-)
+from programs.forms.participation import InvitationAccountForm, InvitationForm
 from programs.models import Invitation
 from programs.selectors import (
+    InvitationState,
     cohort_list_visible_to,
-    enrolment_list_visible_to_participant,
     invitation_list_for_cohort,
+    invitation_list_for_link_holders,
+    invitation_state_for,
 )
 
 PAGE_SIZE = 50
@@ -37,7 +36,7 @@ def _invited_count(count: int) -> str:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def invitation_list(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
     program = cohort.program
     form = InvitationForm(request.POST or None, program=program)
@@ -80,9 +79,7 @@ def invitation_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _invitation_by_token(token: str) -> Invitation:
-    return get_object_or_404(
-        Invitation.objects.select_related("cohort__program", "invited_by"), token=token
-    )
+    return get_object_or_404(invitation_list_for_link_holders(), token=token)
 
 
 @require_http_methods(["GET", "POST"])
@@ -93,29 +90,26 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         "cohort": invitation.cohort,
         "program": invitation.cohort.program,
     }
-    problem = services.invitation_problem(invitation=invitation)
-    if problem:
-        if request.user.is_authenticated and invitation.accepted_by_id == request.user.pk:
-            context["own_enrolment"] = (
-                enrolment_list_visible_to_participant(user=request.user)
-                .filter(cohort=invitation.cohort)
-                .first()
-            )
-        context["problem"] = problem
-        return render(request, "programs/invitation_problem.html", context)
-
     user = request.user if request.user.is_authenticated else None
-    if user is not None:
-        if user.email.lower() != invitation.email:
-            context["someone_else"] = services.INVITATION_FOR_SOMEONE_ELSE.format(
-                email=invitation.email
-            )
-            return render(request, "programs/invitation_accept.html", context)
+    state = invitation_state_for(invitation=invitation, user=user)
+    step = InvitationState.Step
+    if state.step == step.PROBLEM:
+        if state.own_enrolment is not None:
+            context["own_enrolment"] = state.own_enrolment
+        context["problem"] = state.problem
+        return render(request, "programs/invitation_problem.html", context)
+    if state.step == step.SOMEONE_ELSE:
+        context["someone_else"] = state.problem
+        return render(request, "programs/invitation_accept.html", context)
+    if state.step == step.SIGN_IN:
+        context["sign_in"] = True
+        return render(request, "programs/invitation_accept.html", context)
+    if state.step == step.ACCEPT and user is not None:
         if request.method == "POST":
             try:
                 _, enrolment = services.invitation_accept(invitation=invitation, user=user)
             except ValidationError as error:
-                context["error"] = " ".join(error.messages)
+                context["error"] = service_error_text(error)
             else:
                 messages.success(
                     request, f"You're in: welcome to {invitation.cohort.program.name}."
@@ -123,15 +117,8 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 return redirect("programs:my_enrolment", pk=enrolment.pk)
         return render(request, "programs/invitation_accept.html", context)
 
-    # Anonymous: people with a password sign in first; everyone else sets one here.
-    existing = User.objects.filter(email__iexact=invitation.email).first()
-    if existing is not None and existing.has_usable_password():
-        context["sign_in"] = True
-        return render(request, "programs/invitation_accept.html", context)
-    form = InvitationAccountForm(
-        request.POST or None,
-        initial={"display_name": existing.display_name if existing else ""},
-    )
+    # NEW_ACCOUNT: nobody can sign in as the invited person yet; they set a password here.
+    form = InvitationAccountForm(request.POST or None, initial={"display_name": state.display_name})
     if request.method == "POST" and form.is_valid():
         try:
             user, enrolment = services.invitation_accept(

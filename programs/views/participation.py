@@ -13,33 +13,28 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from matching.selectors import participation_summary
+from common.forms import form_add_service_error
+from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.participation import (
     ApplyForm,
     EnrolmentDetailsForm,
     ProfileForm,
     WithdrawForm,
-    competency_names_by_kind,
-    form_add_service_error,
 )
-from programs.models import Cohort, CohortQuestion, Enrolment, EnrolmentCompetency
-from programs.selectors import enrolment_list_visible_to_participant
+from programs.models import Cohort, Enrolment, EnrolmentCompetency
+from programs.selectors import (
+    competency_names_by_kind,
+    enrolment_application_answers,
+    enrolment_get_for_participant,
+    enrolment_list_visible_to_participant,
+    enrolment_participant_actions,
+)
 
 APPLIED_MESSAGE = (
     "Your application is in. The coordinator will review it; you'll see its status here."
 )
 CANNOT_CHANGE = "This enrolment can no longer be changed."
-
-
-def _enrolment_actions(enrolment: Enrolment) -> dict[str, bool]:
-    """Which buttons the participant gets: the services' own rules decide."""
-    withdrawn = enrolment.status == Enrolment.Status.WITHDRAWN
-    return {
-        "can_edit": services.enrolment_edit_problem(enrolment=enrolment) is None,
-        "can_withdraw": services.enrolment_withdraw_problem(enrolment=enrolment) is None,
-        "can_apply_again": withdrawn and enrolment.cohort.enrolment_window_is_open,
-    }
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -61,9 +56,7 @@ def apply(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "programs/apply_welcome.html", context)
 
-    previous = (
-        enrolment_list_visible_to_participant(user=request.user).filter(cohort=cohort).first()
-    )
+    previous = enrolment_get_for_participant(user=request.user, cohort=cohort)
     if previous and previous.status != Enrolment.Status.WITHDRAWN:
         context.update(enrolment=previous, already_message=services.ENROLMENT_ALREADY_EXISTS)
         return render(request, "programs/apply_already.html", context)
@@ -90,42 +83,32 @@ def apply(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "programs/apply_form.html", context)
 
 
-@login_required
-def my_enrolment(request: HttpRequest, pk: int) -> HttpResponse:
-    enrolment = get_object_or_404(enrolment_list_visible_to_participant(user=request.user), pk=pk)
-    answers = enrolment.application_answers or {}
-    questions = []
-    for question in enrolment.cohort.questions.all():
-        answer = answers.get(str(question.pk), "")
-        if question.answer_kind == CohortQuestion.AnswerKind.YES_NO and answer:
-            answer = "Yes" if answer == "yes" else "No"
-        questions.append((question.text, answer))
-    names = competency_names_by_kind(enrolment)
-    competencies = [
-        (label, names.get(kind, [])) for kind, label in EnrolmentCompetency.Kind.choices
-    ]
-    return render(
-        request,
-        "programs/my_enrolment_detail.html",
-        {
-            "enrolment": enrolment,
-            "cohort": enrolment.cohort,
-            "program": enrolment.cohort.program,
-            "competencies": competencies,
-            "has_competencies": any(names.values()),
-            "profile": getattr(request.user, "profile", None),
-            "questions": questions,
-            "participation": participation_summary(enrolment=enrolment),
-            **_enrolment_actions(enrolment),
-        },
-    )
+def my_enrolment_context(
+    request: AuthenticatedHttpRequest, enrolment: Enrolment
+) -> dict[str, object]:
+    """What the participant's own enrolment page shows from this app. The page's view is
+    `matching.views.enrolment.my_enrolment`, which adds the participant's partners: matching
+    builds on programs, so this app offers its part and does not import that one."""
+    names = competency_names_by_kind(enrolment=enrolment)
+    return {
+        "enrolment": enrolment,
+        "cohort": enrolment.cohort,
+        "program": enrolment.cohort.program,
+        "competencies": [
+            (label, names.get(kind, [])) for kind, label in EnrolmentCompetency.Kind.choices
+        ],
+        "has_competencies": any(names.values()),
+        "profile": getattr(request.user, "profile", None),
+        "questions": enrolment_application_answers(enrolment=enrolment),
+        **enrolment_participant_actions(enrolment=enrolment),
+    }
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def my_enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def my_enrolment_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     enrolment = get_object_or_404(enrolment_list_visible_to_participant(user=request.user), pk=pk)
-    if not _enrolment_actions(enrolment)["can_edit"]:
+    if not enrolment_participant_actions(enrolment=enrolment)["can_edit"]:
         messages.info(request, CANNOT_CHANGE)
         return redirect("programs:my_enrolment", pk=enrolment.pk)
     form = EnrolmentDetailsForm(
@@ -151,9 +134,9 @@ def my_enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def my_enrolment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def my_enrolment_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     enrolment = get_object_or_404(enrolment_list_visible_to_participant(user=request.user), pk=pk)
-    if not _enrolment_actions(enrolment)["can_withdraw"]:
+    if not enrolment_participant_actions(enrolment=enrolment)["can_withdraw"]:
         messages.info(request, CANNOT_CHANGE)
         return redirect("programs:my_enrolment", pk=enrolment.pk)
     form = WithdrawForm(request.POST or None)
@@ -178,7 +161,7 @@ def my_enrolment_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: AuthenticatedHttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     form = ProfileForm(
         request.POST or None,

@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from common.forms import form_add_service_error, service_error_text
+from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.coordination import (
     KIND_EXPLANATIONS,
@@ -19,18 +21,22 @@ from programs.forms.coordination import (
     CoordinatorRemoveForm,
     FeedbackQuestionFormSet,
     ProgramForm,
-    form_add_service_error,
     questions_from_formset,
     questions_initial,
 )
-from programs.models import Cohort, Program
-from programs.selectors import program_list_coordinated_by, program_list_visible_to
+from programs.models import Program
+from programs.selectors import (
+    program_coordinator_get,
+    program_kind_is_fixed,
+    program_list_coordinated_by,
+    program_list_visible_to,
+)
 
 PER_PAGE = 50
 
 
 @login_required
-def program_list(request: HttpRequest) -> HttpResponse:
+def program_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The programs the signed-in person coordinates, each with its cohorts."""
     page = Paginator(program_list_coordinated_by(user=request.user), PER_PAGE).get_page(
         request.GET.get("page")
@@ -43,7 +49,7 @@ def program_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def program_create(request: HttpRequest) -> HttpResponse:
+def program_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.has_perm("programs.add_program"):
         raise PermissionDenied
     form = ProgramForm(request.POST or None, initial=ProgramForm.initial_for())
@@ -59,9 +65,9 @@ def program_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def program_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
-    kind_locked = program.cohorts.exclude(status=Cohort.Status.DRAFT).exists()
+    kind_locked = program_kind_is_fixed(program=program)
     form = ProgramForm(
         request.POST or None, initial=ProgramForm.initial_for(program), kind_locked=kind_locked
     )
@@ -77,7 +83,7 @@ def program_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def program_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_object_or_404(program_list_coordinated_by(user=request.user), pk=pk)
     return render(
         request,
@@ -96,15 +102,15 @@ def program_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def program_coordinators(request: HttpRequest, pk: int) -> HttpResponse:
+def program_coordinators(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Add a coordinator by email (`action=add`) or remove one (`action=remove`, `user_id`)."""
     program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
     back = redirect("programs:program_detail", pk=program.pk)
     if request.POST.get("action") == "remove":
-        form = CoordinatorRemoveForm(request.POST)
+        remove_form = CoordinatorRemoveForm(request.POST)
         coordinator = (
-            program.coordinators.filter(pk=form.cleaned_data["user_id"]).first()
-            if form.is_valid()
+            program_coordinator_get(program=program, user_id=remove_form.cleaned_data["user_id"])
+            if remove_form.is_valid()
             else None
         )
         if coordinator is None:
@@ -113,7 +119,7 @@ def program_coordinators(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.program_remove_coordinator(program=program, user=coordinator)
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, service_error_text(error))
             return back
         if coordinator.pk == request.user.pk:
             messages.success(request, f"You no longer coordinate {program.name}.")
@@ -121,21 +127,23 @@ def program_coordinators(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{coordinator} no longer coordinates this program.")
         return back
 
-    form = CoordinatorAddForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(form.errors["email"]))
+    add_form = CoordinatorAddForm(request.POST)
+    if not add_form.is_valid():
+        messages.error(request, " ".join(str(message) for message in add_form.errors["email"]))
         return back
     try:
-        added = services.program_add_coordinator(program=program, email=form.cleaned_data["email"])
+        added = services.program_add_coordinator(
+            program=program, email=add_form.cleaned_data["email"]
+        )
     except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+        messages.error(request, service_error_text(error))
     else:
         messages.success(request, f"{added} now coordinates this program.")
     return back
 
 
 @login_required
-def program_questions(request: HttpRequest, pk: int) -> HttpResponse:
+def program_questions(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The program's midpoint and final survey questions, asked in every cohort."""
     program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
     initial = questions_initial(

@@ -3,6 +3,8 @@ the `programs.change_competency` permission approve new terms and merge duplicat
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,20 +15,24 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.forms import form_add_service_error
+from common.http import AuthenticatedHttpRequest
 from programs import selectors, services
 from programs.forms.participation import (
     CompetencyFilterForm,
     CompetencyMergeForm,
-    form_add_service_error,
 )
 from programs.models import Competency
-from programs.selectors import can_manage_vocabulary, competency_list_for_review
+from programs.selectors import CompetencyUses, can_manage_vocabulary, competency_list_for_review
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 PAGE_SIZE = 50
 QUERY_MAX_LENGTH = 100
 
 
-def _require_vocabulary_manager(request: HttpRequest) -> None:
+def _require_vocabulary_manager(request: AuthenticatedHttpRequest) -> None:
     if not can_manage_vocabulary(user=request.user):
         raise PermissionDenied
 
@@ -47,14 +53,14 @@ def _back_to_review(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def competency_suggest(request: HttpRequest) -> JsonResponse:
+def competency_suggest(request: AuthenticatedHttpRequest) -> JsonResponse:
     query = request.GET.get("q", "")[:QUERY_MAX_LENGTH]
     return JsonResponse({"results": selectors.competency_suggest(query=query)})
 
 
 @login_required
 @require_GET
-def competency_review(request: HttpRequest) -> HttpResponse:
+def competency_review(request: AuthenticatedHttpRequest) -> HttpResponse:
     _require_vocabulary_manager(request)
     filters = CompetencyFilterForm(request.GET or None)
     status = search = ""
@@ -83,7 +89,7 @@ def competency_review(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def competency_approve(request: HttpRequest, pk: int) -> HttpResponse:
+def competency_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     _require_vocabulary_manager(request)
     competency = get_object_or_404(competency_list_for_review(), pk=pk)
     services.competency_approve(competency=competency)
@@ -93,11 +99,14 @@ def competency_approve(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def competency_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def competency_merge(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """GET: a page to merge one term. POST (from that page or the review list): merge, or show
     what is wrong on this page."""
     _require_vocabulary_manager(request)
-    source = get_object_or_404(competency_list_for_review(), pk=pk)
+    # Annotated by hand: django-stubs' get_object_or_404 drops the annotation's fields.
+    source: WithAnnotations[Competency, CompetencyUses] = get_object_or_404(
+        competency_list_for_review(), pk=pk
+    )
     form = CompetencyMergeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         target = form.cleaned_data["target"]

@@ -1,0 +1,78 @@
+"""The rules of programs that reads and writes share: the messages people see (tests assert on
+them), the cohort lifecycle, and which roles a program takes.
+
+They sit below both `selectors` (which explain why a step cannot be taken yet) and `services`
+(which refuse it), so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from .models import Cohort, Enrolment, Program
+
+# --- Messages people see (tests assert on these).
+COHORT_TRANSITION_NOT_ALLOWED = "A cohort cannot go from {current} to {target}."
+COHORT_NEEDS_MENTORS_AND_MENTEES = (
+    "Approve at least one mentor and one mentee before matching starts."
+)
+COHORT_NEEDS_TWO_PEERS = "Approve at least two peers before matching starts."
+COHORT_NEEDS_PUBLISHED_MATCHES = "Publish the cohort's matches before it becomes active."
+COHORT_REOPEN_AFTER_PUBLISHING = "Matches are published: enrolment cannot reopen."
+COHORT_CLONE_ONLY_CLOSED = "Only a closed cohort can be cloned into the next one."
+PROGRAM_KIND_FIXED = (
+    "The kind of program cannot change once a cohort has opened: start a new program instead."
+)
+PROGRAM_NEEDS_A_COORDINATOR = "A program needs at least one coordinator."
+NO_ACCOUNT_WITH_EMAIL = "Nobody has an account with {email} yet: ask them to sign up first."
+ENROLMENT_STATUS_NOT_SETTABLE = "Coordinators can approve, waitlist or decline, nothing else."
+ENROLMENT_WITHDRAWN_IS_FINAL = "{count} withdrew and cannot be changed; the others were updated."
+ENROLMENT_ALREADY_EXISTS = "You already have a place in this cohort: see your enrolment."
+APPLICATIONS_CLOSED = "Applications for this cohort are closed."
+ROLE_NOT_IN_PROGRAM = "This program does not take {role}s."
+EXTERNAL_ONLY_AS_MENTOR = "External people join as mentors, in programs that allow them."
+INVITATION_USED = "This invitation has already been used."
+INVITATION_EXPIRED = "This invitation has expired."
+INVITATION_FOR_SOMEONE_ELSE = "This invitation was sent to {email}; sign in as that person."
+EXTERNAL_NOT_ALLOWED = "This program does not take mentors from outside the organisation."
+IMPORT_HAS_ERRORS = "Nothing was imported: fix the rows listed below and upload the file again."
+IMPORT_ALREADY_DONE = "This file was already imported."
+IMPORT_MISSING_COLUMNS = "Nothing was imported: map a column to {fields} first."
+IMPORT_COHORT_CLOSED = "This cohort is closing or closed: people can no longer be imported into it."
+COMPETENCY_MERGE_INTO_ITSELF = "Choose a different term to merge into."
+WITHDRAW_ONLY_OPEN = "You can only withdraw before the cohort starts closing."
+ENROLMENT_EDIT_CLOSED = "This cohort is closed: your details can no longer change."
+ROLE_UNKNOWN = "Choose mentor, mentee or peer."
+INVITATION_COHORT_CLOSED = "This cohort is closing or closed, so the invitation can't be used."
+
+# The lifecycle, with what each step means for the coordinator.
+COHORT_NEXT_STATUSES: dict[str, tuple[str, ...]] = {
+    Cohort.Status.DRAFT: (Cohort.Status.ENROLLING,),
+    Cohort.Status.ENROLLING: (Cohort.Status.MATCHING, Cohort.Status.DRAFT),
+    Cohort.Status.MATCHING: (Cohort.Status.ACTIVE, Cohort.Status.ENROLLING),
+    Cohort.Status.ACTIVE: (Cohort.Status.CLOSING,),
+    Cohort.Status.CLOSING: (Cohort.Status.CLOSED,),
+    Cohort.Status.CLOSED: (),
+}
+COORDINATOR_SETTABLE_STATUSES = (
+    Enrolment.Status.APPROVED,
+    Enrolment.Status.WAITLISTED,
+    Enrolment.Status.DECLINED,
+)
+PROGRAM_SETTINGS_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "meeting_cadence_days",
+    "length_weeks",
+    "default_mentor_capacity",
+    "circle_size",
+    "mentors_per_circle",
+    "mentees_may_request",
+    "allows_external_mentors",
+    "agreement_template",
+)
+
+
+def program_roles(program: Program) -> frozenset[str]:
+    if program.kind == Program.Kind.PEER:
+        return frozenset({Enrolment.Role.PEER})
+    return frozenset({Enrolment.Role.MENTOR, Enrolment.Role.MENTEE})
