@@ -22,6 +22,8 @@ mixes up enrolment ids and user ids fails here rather than in production.
 
 from __future__ import annotations
 
+from typing import Literal, Required, TypedDict
+
 import numpy as np
 
 from matching.engine.types import Person
@@ -93,7 +95,8 @@ TIME_ZONES = (
 )
 SECOND_LANGUAGES = ("german", "spanish", "french", "portuguese")
 # Second languages people near each offset are likely to speak; other offsets use all four.
-LANGUAGES_NEAR = {
+# Keyed by float because offsets come out of NumPy as floats (5.5 is one); 1.0 finds the 1 entry.
+LANGUAGES_NEAR: dict[float, tuple[str, ...]] = {
     -8: ("spanish",),
     -5: ("spanish", "portuguese", "french"),
     0: ("french", "portuguese", "spanish"),
@@ -112,6 +115,27 @@ CAPACITIES = ((1, 0.35), (2, 0.30), (3, 0.15), (4, 0.12), (5, 0.08))
 REPORTING_CHAIN_SHARE = 0.25
 PREFERS_OTHER_DEPARTMENT_SHARE = 0.40
 PREFERS_SAME_TIME_ZONE_SHARE = 0.15
+
+
+Role = Literal["mentor", "mentee", "peer"]
+SetField = Literal["develop", "seek", "offer", "expertise"]
+FlagField = Literal["prefers_other_department", "prefers_same_time_zone"]
+
+
+class Fields(TypedDict, total=False):
+    """One side's generated columns: arrays (one entry per person) and per-person sets."""
+
+    department: Required[np.ndarray]  # index into DEPARTMENTS
+    level: Required[np.ndarray]
+    utc_offset: Required[np.ndarray]
+    languages: list[frozenset[str]]
+    develop: list[frozenset[int]]
+    seek: list[frozenset[int]]
+    offer: list[frozenset[int]]
+    expertise: list[frozenset[int]]
+    prefers_other_department: np.ndarray  # bool
+    prefers_same_time_zone: np.ndarray  # bool
+    capacity: np.ndarray
 
 
 def competency_names(n: int) -> dict[int, str]:
@@ -206,7 +230,7 @@ def _choice(rng: np.random.Generator, options: tuple, n: int) -> np.ndarray:
     return np.array(values)[rng.choice(len(values), size=n, p=p / p.sum())]
 
 
-def _common_fields(rng: np.random.Generator, n: int, levels: tuple) -> dict[str, np.ndarray]:
+def _common_fields(rng: np.random.Generator, n: int, levels: tuple) -> Fields:
     department = rng.choice(
         len(DEPARTMENTS), size=n, p=np.array([share for _, share in DEPARTMENTS])
     )
@@ -238,9 +262,9 @@ def _languages(
 
 def _seeker_fields(
     rng: np.random.Generator, n: int, log_weights: np.ndarray, levels: tuple
-) -> dict[str, object]:
+) -> Fields:
     """What a mentee (or the seeking side of a peer) wants, and their preferences."""
-    fields: dict[str, object] = _common_fields(rng, n, levels)
+    fields = _common_fields(rng, n, levels)
     rows = log_weights[fields["department"]]
     fields["develop"] = _sample_sets(rng, rows, rng.integers(2, 6, size=n))
     fields["seek"] = _sample_sets(rng, rows, rng.integers(1, 4, size=n))
@@ -252,8 +276,8 @@ def _seeker_fields(
     return fields
 
 
-def _mentor_fields(rng: np.random.Generator, n: int, log_weights: np.ndarray) -> dict[str, object]:
-    fields: dict[str, object] = _common_fields(rng, n, MENTOR_LEVELS)
+def _mentor_fields(rng: np.random.Generator, n: int, log_weights: np.ndarray) -> Fields:
+    fields = _common_fields(rng, n, MENTOR_LEVELS)
     rows = log_weights[fields["department"]]
     fields["expertise"] = _sample_sets(rng, rows, rng.integers(3, 8, size=n))
     fields["offer"] = _sample_sets(rng, rows, rng.integers(2, 6, size=n))
@@ -288,17 +312,17 @@ def _reporting_chains(
 
 def _person(
     person_id: int,
-    role: str,
-    fields: dict,
+    role: Role,
+    fields: Fields,
     row: int,
     *,
     capacity: int = 1,
     reporting_chain: frozenset[int] = frozenset(),
 ) -> Person:
-    def items(name: str) -> frozenset[int]:
+    def items(name: SetField) -> frozenset[int]:
         return fields[name][row] if name in fields else frozenset()
 
-    def flag(name: str) -> bool:
+    def flag(name: FlagField) -> bool:
         return bool(fields[name][row]) if name in fields else False
 
     return Person(

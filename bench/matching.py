@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypedDict
 
 # bench/ is first on sys.path when this runs as a script, and this file is bench/matching.py:
 # the repository root must come before it, or `import matching` would import this script.
@@ -81,7 +82,7 @@ def bench_bipartite(*, seed: int) -> None:
             mentees=BIG_MENTEES, mentors=BIG_MENTORS, competencies=COMPETENCIES, seed=seed
         )
         generation_seconds = time.perf_counter() - started
-        run = child.apply(timed_run, (people, settings, names))
+        run: RunFigures = child.apply(timed_run, (people, settings, names))
     capacity = sum(p.capacity for p in people if p.role == "mentor")
     print(
         f"cohort            {BIG_MENTEES:,} mentees, {BIG_MENTORS:,} mentors (capacity "
@@ -184,7 +185,11 @@ def exact_lp(scores: np.ndarray, capacities: np.ndarray) -> tuple[float, np.ndar
     )
     limits = np.concatenate([np.ones(n_rows), capacities.astype(float)])
     weights = scores[rows, cols].astype(np.float64)
-    solution = linprog(-weights, A_ub=constraints, b_ub=limits, bounds=(0, 1), method="highs")
+    # scipy-stubs type A_ub as a dense 2-D array only, but the HiGHS methods take a sparse matrix
+    # (scipy's _linprog_util handles sps.issparse(A_ub); dense here would be 2,400 x ~500k).
+    solution = linprog(  # type: ignore[call-overload]
+        -weights, A_ub=constraints, b_ub=limits, bounds=(0, 1), method="highs"
+    )
     if solution.status != 0:
         raise SystemExit(f"the exact LP failed: {solution.message}")
     return float(weights @ solution.x), solution.x, variables
@@ -226,7 +231,7 @@ def bench_peers(*, seed: int) -> None:
             mentees=PEERS, mentors=0, competencies=COMPETENCIES, seed=seed, peers=True
         )
         generation_seconds = time.perf_counter() - started
-        run = child.apply(timed_run, (people, settings, names))
+        run: RunFigures = child.apply(timed_run, (people, settings, names))
     print(
         f"cohort            {PEERS:,} peers, {COMPETENCIES} competencies, seed {seed}: "
         f"generated in {generation_seconds:.2f} s"
@@ -285,7 +290,7 @@ def check_peers(*, seed: int, settings: MatchSettings) -> float:
 
     started = time.perf_counter()
     rows, cols = np.nonzero(np.triu(feasible, 1))
-    graph = nx.Graph()
+    graph: nx.Graph[int] = nx.Graph()
     graph.add_weighted_edges_from(
         (int(i), int(j), round(weights[i, j] * PEER_WEIGHT_SCALE))
         for i, j in zip(rows, cols, strict=True)
@@ -323,9 +328,24 @@ def fresh_process() -> multiprocessing.pool.Pool:
     return multiprocessing.get_context("spawn").Pool(1)
 
 
-def timed_run(
-    people: list[Person], settings: MatchSettings, names: dict[int, str]
-) -> dict[str, object]:
+class RunFigures(TypedDict):
+    """What `timed_run` measured, sent back from the child process."""
+
+    seconds: float
+    match_seconds: float
+    explain_seconds: float
+    stats: dict[str, float]
+    pairs: int
+    objective: float
+    unmatched: Counter[tuple[str, str]]  # (role, reason code) -> people
+    explanations: int
+    example: str
+    rss_before_mib: float
+    peak_mib: float
+    high_water_mib: float
+
+
+def timed_run(people: list[Person], settings: MatchSettings, names: dict[int, str]) -> RunFigures:
     """What the app does for a run: match, then explain every pair. Timed together."""
     rss_before = _current_mib()
     by_id = {p.id: p for p in people}
@@ -339,7 +359,9 @@ def timed_run(
         for pair in result.pairs
     ]
     finished = time.perf_counter()
-    unmatched = Counter((by_id[u.person_id].role, u.reason_code) for u in result.unmatched)
+    unmatched: Counter[tuple[str, str]] = Counter(
+        (by_id[u.person_id].role, u.reason_code) for u in result.unmatched
+    )
     return {
         "seconds": finished - started,
         "match_seconds": explaining - started,
@@ -380,7 +402,7 @@ def print_machine() -> None:
     print(f"machine           {os.cpu_count()} cores, Python {sys.version.split()[0]}, load {load}")
 
 
-def print_run(run: dict, *, label: str) -> None:
+def print_run(run: RunFigures, *, label: str) -> None:
     stats = run["stats"]
     scoring = stats.get("scoring_seconds")
     solving = stats.get("solving_seconds")

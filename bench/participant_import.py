@@ -77,12 +77,15 @@ def main() -> None:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, keepdb=False)
     try:
+        from accounts.models import User
         from programs import imports, services
-        from programs.models import Enrolment
+        from programs.models import Cohort, Enrolment
         from tests.factories import CohortFactory, UserFactory
 
-        coordinator = UserFactory(email="bench.coordinator@example.org")
-        cohort = CohortFactory(program__coordinators=[coordinator])
+        # create() saves and returns the model instance (the factories do not declare their
+        # model type, so calling the class reads to mypy as a factory instance).
+        coordinator: User = UserFactory.create(email="bench.coordinator@example.org")
+        cohort: Cohort = CohortFactory.create(program__coordinators=[coordinator])
         content = build_csv(args.rows)
 
         started = time.perf_counter()

@@ -122,7 +122,7 @@ class PrivateNoteAdmin(ReadOnlyAdmin):
     list_filter = ["relationship__cohort__program"]
     search_fields = ["author__email", "author__display_name"]  # never the text
     list_select_related = ["author", "relationship__cohort", "check_in"]
-    fields = ["author", "relationship", "check_in", "created_at", "updated_at"]
+    fields = ("author", "relationship", "check_in", "created_at", "updated_at")
     exclude = ["text"]
     readonly_fields = fields
 
@@ -133,7 +133,7 @@ class ReflectionAdmin(ReadOnlyAdmin):
     list_filter = ["stage", "shared", "relationship__cohort__program"]
     search_fields = ["author__email", "author__display_name"]  # never the text or prompt
     list_select_related = ["author", "relationship__cohort"]
-    fields = ["author", "relationship", "stage", "shared", "created_at", "updated_at"]
+    fields = ("author", "relationship", "stage", "shared", "created_at", "updated_at")
     exclude = ["text", "prompt"]
     readonly_fields = fields
 
@@ -170,5 +170,5 @@ class CalendarFeedAdmin(ReadOnlyAdmin):
     list_display = ["user", "created_at"]
     search_fields = ["user__email", "user__display_name"]
     list_select_related = ["user"]
-    fields = ["user", "created_at"]  # never the token: it is the key to the feed
+    fields = ("user", "created_at")  # never the token: it is the key to the feed
     readonly_fields = fields

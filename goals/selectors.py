@@ -7,8 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Avg, Count, Min, Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -23,6 +25,7 @@ from .models import (
     CheckInComment,
     CheckInGoalProgress,
     Goal,
+    GoalChange,
     PrivateNote,
     Pulse,
     Reflection,
@@ -30,11 +33,19 @@ from .models import (
     SurveyResponse,
 )
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class GoalChangeCount(TypedDict):
+    change_count: int  # Count("changes"): how often the goal was edited
+
+
 TIMELINE_PAGE = 20
 MIN_ANSWERS_SHOWN = 3  # coordinators see an aggregate only where at least this many answered
 
 # From the seed's reflection questions, offered at the stage they suit.
-REFLECTION_PROMPTS = {
+REFLECTION_PROMPTS: dict[str, tuple[str, ...]] = {
     Reflection.Stage.START: (
         "What specific qualities do you look for in a mentor to make this relationship work?",
         "Can you identify any blind spots in your leadership style that a mentor could help "
@@ -167,7 +178,7 @@ class RelationshipHome:
     me: RelationshipMember | None  # None for a coordinator looking in
     agreement: Agreement
     signatures: list[SignatureState]
-    goals: list[Goal]
+    goals: list[WithAnnotations[Goal, GoalChangeCount]]
     check_ins: list[CheckIn]  # newest first, one page
     check_in_total: int
     next_meeting_at: dt.datetime | None
@@ -400,4 +411,124 @@ def calendar_events_for(*, user: User) -> list[CalendarEvent]:
             description="Your next mentoring meeting, as agreed at your last check-in.",
         )
         for c in check_ins
+        if c.next_meeting_at is not None  # always, by the filter: this tells the type checker
     ]
+
+
+def relationship_list_active_in(*, cohort: Cohort) -> list[Relationship]:
+    """The cohort's active relationships, with their program (health reads it)."""
+    return list(
+        cohort.relationships.filter(status=Relationship.Status.ACTIVE).select_related(
+            "cohort__program"
+        )
+    )
+
+
+def goal_list_open_in(*, relationship: Relationship) -> list[Goal]:
+    """Goals neither done nor dropped, soonest target first: what a check-in can move on."""
+    return list(
+        relationship.goals.exclude(status__in=[Goal.Status.DONE, Goal.Status.DROPPED]).order_by(
+            "target_date", "pk"
+        )
+    )
+
+
+def goal_change_list(*, goal: Goal) -> QuerySet[GoalChange]:
+    return goal.changes.select_related("changed_by").order_by("-changed_at", "-pk")
+
+
+def member_list_of(*, relationship: Relationship) -> list[RelationshipMember]:
+    return list(relationship.members.select_related("enrolment__user").order_by("role", "pk"))
+
+
+# --- What a member should do next -----------------------------------------------------------
+
+
+@dataclass
+class NextStep:
+    text: str
+    url: str
+    action: str
+
+
+def _home_url(relationship: Relationship, anchor: str = "") -> str:
+    url = reverse("goals:relationship_home", args=[relationship.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def next_steps_for(*, home: RelationshipHome) -> list[NextStep]:
+    """What a member should do next, most pressing first. Only on the timeline's first page,
+    which holds the newest check-ins."""
+    me, relationship = home.me, home.relationship
+    steps: list[NextStep] = []
+    if me is None or relationship.status != Relationship.Status.ACTIVE:
+        return steps
+    if not next(s.signed_current for s in home.signatures if s.member.pk == me.pk):
+        steps.append(
+            NextStep(
+                f"Read and sign the agreement (version {home.agreement.version}).",
+                _home_url(relationship, "agreement"),
+                "Read and sign",
+            )
+        )
+    if not home.goals:
+        steps.append(
+            NextStep(
+                "Set your first goal: what you want to achieve, and by when.",
+                reverse("goals:goal_create", args=[relationship.pk]),
+                "Add a goal",
+            )
+        )
+    cadence = home.agreement.meeting_cadence_days
+    latest = home.check_ins[0].met_on if home.check_ins else None
+    if latest is None or (timezone.localdate() - latest).days > cadence:
+        steps.append(
+            NextStep(
+                "Log a check-in: no meeting logged yet."
+                if latest is None
+                else f"Log a check-in: you agreed to meet every {cadence} days.",
+                reverse("goals:check_in_create", args=[relationship.pk]),
+                "Log a check-in",
+            )
+        )
+    for check_in in home.check_ins:
+        if check_in.logged_by_id == me.pk:
+            continue
+        if check_in.confirmed_at is None:
+            steps.append(
+                NextStep(
+                    f"Confirm the check-in of {_day(check_in.met_on)} logged by "
+                    f"{check_in.logged_by.enrolment.user.display_name}.",
+                    _home_url(relationship, f"check-in-{check_in.pk}"),
+                    "Confirm",
+                )
+            )
+        if check_in.pk not in home.my_pulses:
+            steps.append(
+                NextStep(
+                    f"How useful was the check-in of {_day(check_in.met_on)}? One tap.",
+                    _home_url(relationship, f"check-in-{check_in.pk}"),
+                    "Rate it",
+                )
+            )
+    for stage in home.survey_stages_open:
+        if stage not in home.survey_stages_done:
+            steps.append(
+                NextStep(
+                    f"Answer the {stage} survey: a few questions, a few minutes.",
+                    reverse("goals:survey", args=[relationship.pk, stage]),
+                    "Answer the survey",
+                )
+            )
+    steps.append(
+        NextStep(
+            f"A question to reflect on: {home.reflection_prompts[0]}",
+            reverse("goals:reflections", args=[relationship.pk]),
+            "Write a reflection",
+        )
+    )
+    return steps
+
+
+def _day(date: dt.date) -> str:
+    return f"{date.day} {date:%b}"

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from common.unset import UNSET, Unset, passed_values
 from matching.models import Relationship, RelationshipMember
 from notifications.email import email_render
 from notifications.services import email_queue
@@ -208,11 +209,22 @@ def goal_create(
 
 
 @transaction.atomic
-def goal_update(*, goal: Goal, changed_by: User, **fields: object) -> Goal:
-    """Change a goal; every changed field is kept in its history (who, when, from, to)."""
+def goal_update(
+    *,
+    goal: Goal,
+    changed_by: User,
+    title: str | Unset = UNSET,
+    measure: str | Unset = UNSET,
+    target_date: dt.date | Unset = UNSET,
+    status: str | Unset = UNSET,
+    progress: int | Unset = UNSET,
+) -> Goal:
+    """Change a goal (the fields passed; the rest stay); every changed field is kept in its
+    history (who, when, from, to)."""
     goal = Goal.objects.select_for_update().select_related("relationship").get(pk=goal.pk)
     _active(goal.relationship)
-    if "target_date" in fields and fields["target_date"] < _started_on(goal.relationship):
+    fields = passed_values(locals(), GOAL_TRACKED_FIELDS)
+    if target_date is not UNSET and target_date < _started_on(goal.relationship):
         raise ValidationError(
             {"target_date": TARGET_BEFORE_START.format(date=_started_on(goal.relationship))}
         )
@@ -421,7 +433,7 @@ def survey_submit(
     relationship: Relationship,
     member: RelationshipMember,
     stage: str,
-    answers: Mapping[int, object],
+    answers: Mapping[int, int | str | None],
 ) -> SurveyResponse:
     """Store a member's survey. Each answer keeps its question's visibility as it was when
     answered (the partner and the coordinator, or the coordinator only)."""
@@ -437,7 +449,7 @@ def survey_submit(
     for question in questions:
         value = answers.get(question.pk)
         if question.answer_kind == FeedbackQuestion.AnswerKind.SCALE:
-            if value in (None, ""):
+            if value is None or value == "":
                 raise ValidationError({f"q{question.pk}": ANSWER_NEEDED})
             scale = int(value)
             if not 1 <= scale <= 5:

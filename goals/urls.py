@@ -34,4 +34,9 @@ urlpatterns = [
     path("me/calendar/", calendar.calendar_settings, name="calendar_settings"),
     path("calendar/<str:token>.ics", calendar.calendar_feed, name="calendar_feed"),
     path("cohorts/<int:pk>/feedback/", coordination.cohort_feedback, name="cohort_feedback"),
+    path(
+        "cohorts/<int:pk>/relationships/",
+        coordination.relationship_list,
+        name="relationship_list",
+    ),
 ]

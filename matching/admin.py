@@ -3,6 +3,8 @@ the engine, and changing a stored proposal by hand would hide what the engine pr
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypedDict
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
@@ -18,6 +20,13 @@ from .models import (
     RelationshipMember,
     UnmatchedResult,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class MemberTotal(TypedDict):
+    member_total: int  # RelationshipAdmin.get_queryset's Count("members")
 
 
 @admin.register(MatchingConfig)
@@ -134,7 +143,7 @@ class RelationshipAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(member_total=Count("members"))
 
     @admin.display(description="Members", ordering="member_total")
-    def member_count(self, relationship: Relationship) -> int:
+    def member_count(self, relationship: WithAnnotations[Relationship, MemberTotal]) -> int:
         return relationship.member_total
 
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services import match_run_execute, mentor_request_expire_due
+from matching.services.requests import mentor_request_expire_due
+from matching.services.runs import match_run_execute
 
 # A 10,000-person cohort takes seconds; the limit only stops a run that has gone wrong.
 MATCH_RUN_TIME_LIMIT = 15 * 60

@@ -20,12 +20,7 @@ urlpatterns = [
     path("programs/<int:pk>/matching-settings/", setup.config_edit, name="config_edit"),
     path("cohorts/<int:pk>/exclusions/", setup.exclusion_list, name="exclusion_list"),
     path("exclusions/<int:pk>/delete/", setup.exclusion_delete, name="exclusion_delete"),
-    # Relationships: the cohort's list, ending early, finding a replacement
-    path(
-        "cohorts/<int:pk>/relationships/",
-        relationships.relationship_list,
-        name="relationship_list",
-    ),
+    # Relationships: ending early, finding a replacement (the cohort's list is in goals)
     path("relationships/<int:pk>/end/", relationships.relationship_end, name="relationship_end"),
     path(
         "relationships/<int:pk>/replace/",

@@ -3,12 +3,15 @@ the reflection journal. They validate input only; the services in goals.services
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 
 from programs.models import FeedbackQuestion
 
 SCALE_CHOICES = [(n, str(n)) for n in range(1, 6)]
-SEEN_BY = {
+# Keyed by the plain value, as FeedbackQuestion.visible_to holds it.
+SEEN_BY: dict[str, str] = {
     FeedbackQuestion.VisibleTo.PARTNER: "Seen by your partner and the coordinator",
     FeedbackQuestion.VisibleTo.COORDINATOR: "Seen by the coordinator only",
 }
@@ -59,7 +62,7 @@ class SurveyForm(forms.Form):
                 )
             self.fields[f"q{question.pk}"] = field
 
-    def answers(self) -> dict[int, object]:
+    def answers(self) -> dict[int, int | str | None]:
         return {q.pk: self.cleaned_data.get(f"q{q.pk}") for q in self.questions}
 
 
@@ -85,13 +88,14 @@ class ReflectionForm(forms.Form):
 
     def __init__(self, *args, prompts: tuple[str, ...], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["prompt"].choices = [(p, p) for p in prompts] + [
-            (OWN_PROMPT, "My own question")
-        ]
-        self.fields["prompt"].initial = prompts[0] if prompts else OWN_PROMPT
+        prompt = cast(forms.ChoiceField, self.fields["prompt"])
+        prompt.choices = [(p, p) for p in prompts] + [(OWN_PROMPT, "My own question")]
+        prompt.initial = prompts[0] if prompts else OWN_PROMPT
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        # Form.clean() returns self.cleaned_data (the stubs allow None, as an override may).
+        super().clean()
+        cleaned = self.cleaned_data
         # Reflection.prompt may not be blank: a reflection answers some question.
         if not cleaned.get("prompt") and not cleaned.get("own_prompt", "").strip():
             self.add_error("own_prompt", "Choose a question above or write your own.")

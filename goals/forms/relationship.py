@@ -4,6 +4,7 @@ service in goals.services (or matching.services for closing)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -90,7 +91,7 @@ class CheckInForm(forms.Form):
         help_text="Only you will see this.",
     )
 
-    def __init__(self, *args: object, goals: Iterable[Goal] = (), **kwargs: object) -> None:
+    def __init__(self, *args: Any, goals: Iterable[Goal] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.goal_fields: list[tuple[Goal, str]] = []
         fields = dict(self.fields)
@@ -146,7 +147,9 @@ class CloseForm(forms.Form):
     )
 
     def clean(self) -> dict:
-        data = super().clean()
+        # Form.clean() returns self.cleaned_data (the stubs allow None, as an override may).
+        super().clean()
+        data = self.cleaned_data
         if (
             data.get("outcome") == Relationship.Outcome.ENDED_EARLY
             and not (data.get("reason") or "").strip()

@@ -10,13 +10,14 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from icalendar import Calendar, Event
 
+from common.http import AuthenticatedHttpRequest
 from goals import selectors, services
 from goals.models import CalendarFeed
 
@@ -25,7 +26,7 @@ MEETING_LENGTH = dt.timedelta(minutes=60)
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def calendar_settings(request: HttpRequest) -> HttpResponse:
+def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     if request.method == "POST":
         services.calendar_feed_rotate(user=request.user)
         messages.success(request, "Here is your new link. The old one no longer works.")
@@ -36,7 +37,7 @@ def calendar_settings(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+def calendar_feed(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     feed = get_object_or_404(CalendarFeed.objects.select_related("user"), token=token)
     calendar = Calendar()
     calendar.add("prodid", "-//Mentorship//EN")

@@ -1,37 +1,86 @@
-"""What a program's coordinators see of the relationships in a cohort: survey feedback in
-aggregate only (nothing shown below three answers, so no one's answer can be picked out) and
-how many relationships are on track. Never a private note or a reflection."""
+"""What a program's coordinators see of the relationships in a cohort: the list of them with
+each one's health, survey feedback in aggregate only (nothing shown below three answers, so no
+one's answer can be picked out) and how many relationships are on track. Never a private note
+or a reflection."""
 
 from __future__ import annotations
 
 from collections import Counter
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
+from common.http import AuthenticatedHttpRequest
 from goals import selectors
 from goals.health import LABELS
 from goals.models import SurveyResponse
+from matching import selectors as matching_selectors
 from matching.models import Relationship
 from programs.selectors import cohort_list_visible_to
+
+PAGE_SIZE = 50
 
 
 @login_required
 @require_GET
-def cohort_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The cohort's relationships (matching made them; their health is the relationship's
+    life, so the page is here), filtered by status, with those whose mentee needs a new
+    mentor."""
+    cohort = get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
+    status = request.GET.get("status", "")
+    if status not in Relationship.Status.values:
+        status = ""
+    relationships = matching_selectors.relationship_list_for_cohort(cohort=cohort, status=status)
+    counts = matching_selectors.relationship_counts_by_status(cohort=cohort)
+    page = Paginator(relationships, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = matching_selectors.relationship_rows(cohort=cohort, relationships=page)
+    # Health read once for the whole page.
+    health = selectors.health_for(
+        relationships=[r for r in page if r.status == Relationship.Status.ACTIVE]
+    )
+    return render(
+        request,
+        "matching/relationship_list.html",
+        {
+            "cohort": cohort,
+            "program": cohort.program,
+            "page": page,
+            "rows": [
+                {
+                    "relationship": row.relationship,
+                    "health": health.get(row.relationship.pk),
+                    "members": row.members,
+                    "can_replace": row.can_replace,
+                }
+                for row in rows
+            ],
+            "status": status,
+            "filters": [
+                ("", "All", sum(counts.values())),
+                *(
+                    (value, label, counts.get(value, 0))
+                    for value, label in Relationship.Status.choices
+                ),
+            ],
+            "filter_query": f"status={status}" if status else "",
+        },
+    )
+
+
+@login_required
+@require_GET
+def cohort_feedback(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
     aggregates = selectors.feedback_aggregates_for_cohort(cohort=cohort)
     stages = [
         (label, [a for a in aggregates if a.stage == value])
         for value, label in SurveyResponse.Stage.choices
     ]
-    active = list(
-        cohort.relationships.filter(status=Relationship.Status.ACTIVE).select_related(
-            "cohort__program"
-        )
-    )
+    active = selectors.relationship_list_active_in(cohort=cohort)
     counts = Counter(h.status for h in selectors.health_for(relationships=active).values())
     return render(
         request,

@@ -10,19 +10,22 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from common.forms import form_add_service_error, service_error_text
+from common.http import AuthenticatedHttpRequest
 from goals import selectors, services
 from goals.forms.feedback import PulseForm, ReflectionForm, SurveyForm
 from goals.models import CheckIn, Reflection, SurveyResponse
 from matching.models import Relationship, RelationshipMember
 from matching.selectors import relationship_list_visible_to
-from programs.forms.coordination import form_add_service_error
 
 
-def _membership(request: HttpRequest, pk: int) -> tuple[Relationship, RelationshipMember]:
+def _membership(
+    request: AuthenticatedHttpRequest, pk: int
+) -> tuple[Relationship, RelationshipMember]:
     """The relationship and the viewer's place in it; 404 for anyone who is not a member."""
     relationship = get_object_or_404(relationship_list_visible_to(user=request.user), pk=pk)
     member = selectors.membership_of(user=request.user, relationship=relationship)
@@ -33,7 +36,7 @@ def _membership(request: HttpRequest, pk: int) -> tuple[Relationship, Relationsh
 
 @login_required
 @require_POST
-def pulse_give(request: HttpRequest, pk: int) -> HttpResponse:
+def pulse_give(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     check_in = get_object_or_404(
         CheckIn.objects.filter(relationship__in=relationship_list_visible_to(user=request.user)),
         pk=pk,
@@ -51,14 +54,14 @@ def pulse_give(request: HttpRequest, pk: int) -> HttpResponse:
                 line=form.cleaned_data["line"],
             )
         except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
+            messages.error(request, service_error_text(error))
         else:
             messages.success(request, "Thank you: your feedback is saved.")
     return redirect("goals:relationship_home", pk=relationship.pk)
 
 
 @login_required
-def survey(request: HttpRequest, pk: int, stage: str) -> HttpResponse:
+def survey(request: AuthenticatedHttpRequest, pk: int, stage: str) -> HttpResponse:
     if stage not in SurveyResponse.Stage.values:
         raise Http404("There is a midpoint and a final survey, nothing else.")
     relationship, member = _membership(request, pk)
@@ -92,7 +95,7 @@ def survey(request: HttpRequest, pk: int, stage: str) -> HttpResponse:
 
 
 @login_required
-def reflections(request: HttpRequest, pk: int) -> HttpResponse:
+def reflections(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship, member = _membership(request, pk)
     stage = selectors.reflection_stage_for(relationship)
     form = ReflectionForm(
@@ -139,7 +142,7 @@ def reflections(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def reflection_share(request: HttpRequest, pk: int) -> HttpResponse:
+def reflection_share(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     # Only the author: for anyone else the reflection does not exist.
     reflection = get_object_or_404(Reflection.objects.filter(author=request.user), pk=pk)
     shared = request.POST.get("shared") == "1"

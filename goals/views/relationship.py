@@ -11,16 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from typing import TypedDict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.forms import form_add_service_error, service_error_text
+from common.http import AuthenticatedHttpRequest
 from goals import selectors, services
 from goals.forms.relationship import (
     AgreementForm,
@@ -35,7 +38,6 @@ from goals.models import CheckIn, Goal, Milestone
 from matching import services as matching_services
 from matching.models import Relationship, RelationshipMember
 from matching.selectors import relationship_list_visible_to
-from programs.forms.coordination import form_add_service_error
 
 GOAL_EDIT_FIELDS = ("title", "measure", "target_date", "status", "progress")
 
@@ -43,11 +45,11 @@ GOAL_EDIT_FIELDS = ("title", "measure", "target_date", "status", "progress")
 # --- Access ---------------------------------------------------------------------------------
 
 
-def _visible(request: HttpRequest, pk: int) -> Relationship:
+def _visible(request: AuthenticatedHttpRequest, pk: int) -> Relationship:
     return get_object_or_404(relationship_list_visible_to(user=request.user), pk=pk)
 
 
-def _member(request: HttpRequest, relationship: Relationship) -> RelationshipMember:
+def _member(request: AuthenticatedHttpRequest, relationship: Relationship) -> RelationshipMember:
     """The viewer's membership; a coordinator (or anyone else) gets a 404 on member writes."""
     member = selectors.membership_of(user=request.user, relationship=relationship)
     if member is None:
@@ -55,11 +57,15 @@ def _member(request: HttpRequest, relationship: Relationship) -> RelationshipMem
     return member
 
 
-def _visible_relationships(request: HttpRequest):
+class _Pk(TypedDict):
+    pk: int
+
+
+def _visible_relationships(request: AuthenticatedHttpRequest) -> QuerySet[Relationship, _Pk]:
     return relationship_list_visible_to(user=request.user).values("pk")
 
 
-def _goal(request: HttpRequest, pk: int) -> Goal:
+def _goal(request: AuthenticatedHttpRequest, pk: int) -> Goal:
     return get_object_or_404(
         Goal.objects.select_related("relationship__cohort__program", "owner__enrolment__user"),
         pk=pk,
@@ -67,7 +73,7 @@ def _goal(request: HttpRequest, pk: int) -> Goal:
     )
 
 
-def _check_in(request: HttpRequest, pk: int) -> CheckIn:
+def _check_in(request: AuthenticatedHttpRequest, pk: int) -> CheckIn:
     return get_object_or_404(
         CheckIn.objects.select_related("relationship__cohort__program"),
         pk=pk,
@@ -78,10 +84,6 @@ def _check_in(request: HttpRequest, pk: int) -> CheckIn:
 def _home_url(relationship: Relationship, anchor: str = "") -> str:
     url = reverse("goals:relationship_home", args=[relationship.pk])
     return f"{url}#{anchor}" if anchor else url
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 def _context(relationship: Relationship, **extra: object) -> dict[str, object]:
@@ -107,7 +109,7 @@ class MentoringCard:
 
 @login_required
 @require_GET
-def my_mentoring(request: HttpRequest) -> HttpResponse:
+def my_mentoring(request: AuthenticatedHttpRequest) -> HttpResponse:
     relationships = list(selectors.relationship_list_for_member(user=request.user))
     health = selectors.health_for(relationships=relationships)
     next_meetings = selectors.next_meetings_for(relationships=relationships)
@@ -131,13 +133,6 @@ def my_mentoring(request: HttpRequest) -> HttpResponse:
 
 
 @dataclass
-class NextStep:
-    text: str
-    url: str
-    action: str
-
-
-@dataclass
 class TimelineEntry:
     check_in: CheckIn
     mine: bool
@@ -145,85 +140,7 @@ class TimelineEntry:
     can_pulse: bool
 
 
-def _next_steps(home: selectors.RelationshipHome) -> list[NextStep]:
-    """What a member should do next, most pressing first. Only on the timeline's first page,
-    which holds the newest check-ins."""
-    me, relationship = home.me, home.relationship
-    steps: list[NextStep] = []
-    if me is None or relationship.status != Relationship.Status.ACTIVE:
-        return steps
-    if not next(s.signed_current for s in home.signatures if s.member.pk == me.pk):
-        steps.append(
-            NextStep(
-                f"Read and sign the agreement (version {home.agreement.version}).",
-                _home_url(relationship, "agreement"),
-                "Read and sign",
-            )
-        )
-    if not home.goals:
-        steps.append(
-            NextStep(
-                "Set your first goal: what you want to achieve, and by when.",
-                reverse("goals:goal_create", args=[relationship.pk]),
-                "Add a goal",
-            )
-        )
-    cadence = home.agreement.meeting_cadence_days
-    latest = home.check_ins[0].met_on if home.check_ins else None
-    if latest is None or (timezone.localdate() - latest).days > cadence:
-        steps.append(
-            NextStep(
-                "Log a check-in: no meeting logged yet."
-                if latest is None
-                else f"Log a check-in: you agreed to meet every {cadence} days.",
-                reverse("goals:check_in_create", args=[relationship.pk]),
-                "Log a check-in",
-            )
-        )
-    for check_in in home.check_ins:
-        if check_in.logged_by_id == me.pk:
-            continue
-        if check_in.confirmed_at is None:
-            steps.append(
-                NextStep(
-                    f"Confirm the check-in of {_day(check_in.met_on)} logged by "
-                    f"{check_in.logged_by.enrolment.user.display_name}.",
-                    _home_url(relationship, f"check-in-{check_in.pk}"),
-                    "Confirm",
-                )
-            )
-        if check_in.pk not in home.my_pulses:
-            steps.append(
-                NextStep(
-                    f"How useful was the check-in of {_day(check_in.met_on)}? One tap.",
-                    _home_url(relationship, f"check-in-{check_in.pk}"),
-                    "Rate it",
-                )
-            )
-    for stage in home.survey_stages_open:
-        if stage not in home.survey_stages_done:
-            steps.append(
-                NextStep(
-                    f"Answer the {stage} survey: a few questions, a few minutes.",
-                    reverse("goals:survey", args=[relationship.pk, stage]),
-                    "Answer the survey",
-                )
-            )
-    steps.append(
-        NextStep(
-            f"A question to reflect on: {home.reflection_prompts[0]}",
-            reverse("goals:reflections", args=[relationship.pk]),
-            "Write a reflection",
-        )
-    )
-    return steps
-
-
-def _day(date: dt.date) -> str:
-    return f"{date.day} {date:%b}"
-
-
-def _page(request: HttpRequest) -> int:
+def _page(request: AuthenticatedHttpRequest) -> int:
     try:
         return max(int(request.GET.get("page", "1")), 1)
     except ValueError:
@@ -232,7 +149,7 @@ def _page(request: HttpRequest) -> int:
 
 @login_required
 @require_GET
-def relationship_home(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_home(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = _visible(request, pk)
     services.agreement_draft(relationship=relationship)
     page = _page(request)
@@ -247,7 +164,10 @@ def relationship_home(request: HttpRequest, pk: int) -> HttpResponse:
         TimelineEntry(
             check_in=c,
             mine=me is not None and c.logged_by_id == me.pk,
-            can_confirm=can_write and c.logged_by_id != me.pk and c.confirmed_at is None,
+            can_confirm=me is not None
+            and can_write
+            and c.logged_by_id != me.pk
+            and c.confirmed_at is None,
             can_pulse=me is not None and c.logged_by_id != me.pk and c.pk not in home.my_pulses,
         )
         for c in home.check_ins
@@ -266,7 +186,7 @@ def relationship_home(request: HttpRequest, pk: int) -> HttpResponse:
             can_write=can_write,
             can_close=active,
             signed_by_me=signed_by_me,
-            next_steps=_next_steps(home) if page == 1 else [],
+            next_steps=selectors.next_steps_for(home=home) if page == 1 else [],
             timeline=timeline,
             page=page,
             pages=pages,
@@ -281,7 +201,7 @@ def relationship_home(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = _visible(request, pk)
     member = _member(request, relationship)
     agreement = services.agreement_draft(relationship=relationship)
@@ -324,7 +244,7 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def agreement_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def agreement_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = _visible(request, pk)
     member = _member(request, relationship)
     agreement = services.agreement_draft(relationship=relationship)
@@ -336,7 +256,7 @@ def agreement_sign(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.agreement_sign(agreement=agreement, member=member, version=version)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, service_error_text(error))
     else:
         messages.success(request, f"You signed version {version} of the agreement.")
     return redirect(_home_url(relationship, "agreement"))
@@ -347,7 +267,7 @@ def agreement_sign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def goal_create(request: HttpRequest, pk: int) -> HttpResponse:
+def goal_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = _visible(request, pk)
     member = _member(request, relationship)
     form = GoalCreateForm(request.POST or None)
@@ -372,7 +292,7 @@ def goal_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def goal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     goal = _goal(request, pk)
     relationship = goal.relationship
     _member(request, relationship)
@@ -399,9 +319,9 @@ def goal_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def goal_history(request: HttpRequest, pk: int) -> HttpResponse:
+def goal_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     goal = _goal(request, pk)
-    changes = goal.changes.select_related("changed_by").order_by("-changed_at", "-pk")
+    changes = selectors.goal_change_list(goal=goal)
     return render(
         request,
         "goals/goal_history.html",
@@ -411,7 +331,7 @@ def goal_history(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def milestone_toggle(request: HttpRequest, pk: int) -> HttpResponse:
+def milestone_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     milestone = get_object_or_404(
         Milestone.objects.select_related("goal__relationship"),
         pk=pk,
@@ -422,7 +342,7 @@ def milestone_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.milestone_toggle(milestone=milestone, done=request.POST.get("done") == "1")
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, service_error_text(error))
     return redirect(_home_url(relationship, f"goal-{milestone.goal_id}"))
 
 
@@ -431,14 +351,10 @@ def milestone_toggle(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def check_in_create(request: HttpRequest, pk: int) -> HttpResponse:
+def check_in_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = _visible(request, pk)
     member = _member(request, relationship)
-    open_goals = list(
-        relationship.goals.exclude(status__in=[Goal.Status.DONE, Goal.Status.DROPPED]).order_by(
-            "target_date", "pk"
-        )
-    )
+    open_goals = selectors.goal_list_open_in(relationship=relationship)
     form = CheckInForm(request.POST or None, goals=open_goals)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -465,13 +381,13 @@ def check_in_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def check_in_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def check_in_confirm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     check_in = _check_in(request, pk)
     member = _member(request, check_in.relationship)
     try:
         services.check_in_confirm(check_in=check_in, member=member)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, service_error_text(error))
     else:
         messages.success(request, "Check-in confirmed.")
     return redirect(_home_url(check_in.relationship, f"check-in-{check_in.pk}"))
@@ -479,7 +395,7 @@ def check_in_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def check_in_comment(request: HttpRequest, pk: int) -> HttpResponse:
+def check_in_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     check_in = _check_in(request, pk)
     member = _member(request, check_in.relationship)
     form = CommentForm(request.POST)
@@ -491,7 +407,7 @@ def check_in_comment(request: HttpRequest, pk: int) -> HttpResponse:
                 check_in=check_in, member=member, text=form.cleaned_data["text"]
             )
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, service_error_text(error))
         else:
             messages.success(request, "Comment added.")
     return redirect(_home_url(check_in.relationship, f"check-in-{check_in.pk}"))
@@ -499,7 +415,7 @@ def check_in_comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def private_note_add(request: HttpRequest, pk: int) -> HttpResponse:
+def private_note_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     relationship = _visible(request, pk)
     _member(request, relationship)
     form = PrivateNoteForm(request.POST)
@@ -511,7 +427,7 @@ def private_note_add(request: HttpRequest, pk: int) -> HttpResponse:
                 author=request.user, relationship=relationship, text=form.cleaned_data["text"]
             )
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, service_error_text(error))
         else:
             messages.success(request, "Private note saved. Only you can read it.")
     return redirect(_home_url(relationship, "private-notes"))
@@ -522,7 +438,7 @@ def private_note_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def relationship_close(request: HttpRequest, pk: int) -> HttpResponse:
+def relationship_close(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Members and the program's coordinators (everyone who can see it) may close it."""
     relationship = _visible(request, pk)
     form = CloseForm(request.POST or None)
@@ -543,7 +459,7 @@ def relationship_close(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Closed. We asked everyone for their final feedback.")
             return redirect(_home_url(relationship))
-    members = list(relationship.members.select_related("enrolment__user").order_by("role", "pk"))
+    members = selectors.member_list_of(relationship=relationship)
     return render(
         request,
         "goals/relationship_close.html",

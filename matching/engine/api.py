@@ -9,6 +9,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import scoring, solve
+from .circles import match_circles
+from .matrix import blocking_rule, scored_matrix
+from .peer import match_peers
 from .types import (
     Alternative,
     MatchResult,
@@ -18,17 +21,6 @@ from .types import (
     Progress,
     Unmatched,
 )
-
-# Why someone is left out, in words a coordinator can act on.
-RULE_REASONS = {
-    "same_person": "the only mentors are themselves",
-    "reporting_chain": "every mentor who could take them is in their reporting chain",
-    "past_partner": "every eligible mentor has been their partner before",
-    "excluded": "you excluded every mentor who could take them",
-    "language": "no mentor speaks their language",
-    "time_zone": "no mentor is within the time-zone limit",
-    "level_direction": "no mentor is at the right level for this kind of program",
-}
 
 
 def _no_progress(percent: int, message: str) -> None:
@@ -44,32 +36,12 @@ def match(
 ) -> MatchResult:
     """Match a cohort. Deterministic: the same people and settings give the same result."""
     if settings.mode == "peer":
-        from .peer import match_peers
-
         return match_peers(people=people, settings=settings, progress=progress)
     mentors = sorted((p for p in people if p.role == "mentor"), key=lambda p: p.id)
     mentees = sorted((p for p in people if p.role == "mentee"), key=lambda p: p.id)
     if settings.mode == "circle":
-        from .circles import match_circles
-
         return match_circles(mentors=mentors, mentees=mentees, settings=settings, progress=progress)
     return _match_bipartite(mentors=mentors, mentees=mentees, settings=settings, progress=progress)
-
-
-def scored_matrix(
-    mentees: Sequence[Person], mentors: Sequence[Person], settings: MatchSettings
-) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray | None]:
-    """Scores with forbidden pairs set negative, the rule masks that forbade them, and the
-    text similarities (None when that part has no weight)."""
-    text = None
-    if settings.weights.text > 0:
-        text = scoring.text_similarity_matrix([p.text for p in mentees], [p.text for p in mentors])
-    scores = scoring.score_matrix(mentees, mentors, settings, text_similarity=text)
-    masks = scoring.rule_masks(mentees, mentors, settings)
-    if masks:
-        feasible = scoring.feasible_matrix(masks, scores.shape)
-        np.copyto(scores, scoring.INFEASIBLE, where=~feasible)
-    return scores, masks, text
 
 
 def _match_bipartite(
@@ -117,9 +89,10 @@ def _match_bipartite(
 
     progress(85, "Explaining each pair")
     pairs = []
-    for i, j in enumerate(assignment):
-        if j == solve.UNASSIGNED:
+    for i, assigned in enumerate(assignment):
+        if assigned == solve.UNASSIGNED:
             continue
+        j = int(assigned)
         parts, shared = scoring.pair_components(
             mentees[i], mentors[j], settings, float(text[i, j]) if text is not None else 0.0
         )
@@ -226,7 +199,7 @@ def _unmatched_reasons(
         elif not capacities.any():
             code, reason = "no_capacity", "every mentor has a capacity of 0"
         elif not feasible[i].any():
-            code, reason = _blocking_rule(i, masks)
+            code, reason = blocking_rule(int(i), masks)
         else:
             eligible = int(feasible[i].sum())
             code = "capacity"
@@ -250,21 +223,6 @@ def _unmatched_reasons(
                 )
             unmatched.append(Unmatched(person_id=mentor.id, reason_code=code, reason=reason))
     return unmatched
-
-
-def _blocking_rule(row: int, masks: dict[str, np.ndarray]) -> tuple[str, str]:
-    """The rule that alone stands between this mentee and every mentor, if there is one."""
-    names = list(masks)
-    for name in names:
-        others = np.ones(next(iter(masks.values())).shape[1], dtype=bool)
-        for other in names:
-            if other != name:
-                others &= masks[other][row]
-        if others.any():
-            return name, RULE_REASONS[name]
-    blocking = [name for name in names if not masks[name][row].all()]
-    words = " and ".join(name.replace("_", " ") for name in blocking) or "the rules"
-    return "several_rules", f"{words} together rule out every mentor"
 
 
 @dataclass
@@ -296,10 +254,10 @@ def prematch(*, people: Sequence[Person], settings: MatchSettings) -> Prematch:
                 "the cohort has no approved mentees",
             )
         )
-        blocked = [
+        nobody = [
             Unmatched(person_id=p.id, reason_code=code, reason=reason) for p in (rows or cols)
         ]
-        return Prematch(blocked=blocked, relaxations={}, eligible_counts={})
+        return Prematch(blocked=nobody, relaxations={}, eligible_counts={})
     masks = scoring.rule_masks(rows, cols, settings)
     if settings.mode == "peer":
         masks = {name: mask & mask.T for name, mask in masks.items()}  # both ways, as pairs are
@@ -312,7 +270,7 @@ def prematch(*, people: Sequence[Person], settings: MatchSettings) -> Prematch:
     for i, person in enumerate(rows):
         if feasible[i].any():
             continue
-        code, reason = _blocking_rule(i, masks)
+        code, reason = blocking_rule(i, masks)
         blocked.append(Unmatched(person_id=person.id, reason_code=code, reason=reason))
         for name in relaxations:
             if name in masks:

@@ -39,7 +39,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import api, scoring, solve
+from . import scoring, solve
+from .matrix import blocking_rule, scored_matrix
 from .peer import best_pairs
 from .types import Circle, MatchResult, MatchSettings, Pair, Person, Progress, Unmatched
 
@@ -86,7 +87,7 @@ def match_circles(
         )
 
     progress(5, "Scoring every mentor for every mentee")
-    scores, masks, text = api.scored_matrix(mentees, mentors, settings)
+    scores, masks, text = scored_matrix(mentees, mentors, settings)
     feasible = scores >= 0
     mentor_index = {p.id: j for j, p in enumerate(mentors)}
     mentee_index = {p.id: i for i, p in enumerate(mentees)}
@@ -370,7 +371,7 @@ def _unmatched(
     for i in np.nonzero(placement == solve.UNASSIGNED)[0]:
         open_circles = int(np.isfinite(circle_fit[i]).sum())
         if not feasible[i].any():
-            code, reason = api._blocking_rule(int(i), masks)
+            code, reason = blocking_rule(int(i), masks)
         elif open_circles == 0:
             code = "no_eligible_circle"
             reason = (

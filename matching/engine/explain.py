@@ -51,8 +51,6 @@ def pair_reasons(
         gap = mentor.level - mentee.level
         if settings.mode == "reverse" and gap < 0:
             reasons.append(f"mentor is {LEVEL_WORDS.get(-gap, f'{-gap} levels')} more junior")
-        elif settings.mode == "peer" and gap == 0:
-            reasons.append("same level")
         elif gap > 0:
             reasons.append(f"mentor is {LEVEL_WORDS.get(gap, f'{gap} levels')} more senior")
     time_zone = parts.get("time_zone")

@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -483,7 +484,8 @@ def _chain_search(
     rows = value.tolist()  # plain floats: the search reads one value at a time
     mates = partner.tolist()
     # Unpaired people a chain can end at; anyone without a feasible partner never can.
-    can_pair = allowed.any(axis=1).tolist()
+    # `allowed` is 2-D, so a row-wise any() is an array (the stubs also allow a single bool).
+    can_pair = cast("list[bool]", allowed.any(axis=1).tolist())
     singles = {v for v, mate in enumerate(mates) if mate == UNPAIRED and can_pair[v]}
     steps_left = _CHAIN_STEPS
     improved = True

@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import sparse
 
-from .types import MatchSettings, Person, Weights
+from .types import BoolMatrix, FloatMatrix, MatchSettings, Person, Weights
 
 INFEASIBLE = np.float32(-1.0)
 UNKNOWN = 0.5  # a part we cannot judge (no level, no time zone) counts as half
@@ -39,41 +41,44 @@ RELAXABLE_RULES = ("language", "time_zone", "past_partner")
 # --- The formulas, on numpy arrays (scalars work too) ----------------------------------------
 
 
-def level_fit(gap: np.ndarray, mode: str) -> np.ndarray:
+def level_fit(gap: ArrayLike, mode: str) -> FloatMatrix:
     """`gap` = mentor's level minus mentee's (reverse: mentee's minus mentor's; peers: either).
     NaN where a level is unknown."""
-    gap = np.asarray(gap, dtype=np.float32)
+    gaps = np.asarray(gap, dtype=np.float32)
     if mode == "peer":
-        distance = np.abs(gap)
+        distance = np.abs(gaps)
         fit = np.select([distance == 0, distance == 1, distance == 2], [1.0, 0.7, 0.3], 0.0)
     else:
         fit = np.select(
-            [gap >= 4, gap >= 1, gap == 0], [0.6, 1.0, 0.3], 0.0
+            [gaps >= 4, gaps >= 1, gaps == 0], [0.6, 1.0, 0.3], 0.0
         )  # 1-3 levels up is the sweet spot; a huge gap helps less; the wrong way not at all
-    return np.where(np.isnan(gap), UNKNOWN, fit).astype(np.float32)
+    return np.where(np.isnan(gaps), UNKNOWN, fit).astype(np.float32)
 
 
-def time_zone_gap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def time_zone_gap(a: ArrayLike, b: ArrayLike) -> FloatMatrix:
     """Hours between two UTC offsets, the short way round the clock. NaN when unknown."""
     delta = np.abs(np.asarray(a, dtype=np.float32) - np.asarray(b, dtype=np.float32))
-    return np.minimum(delta, 24.0 - delta)
+    # asarray: on two scalars numpy gives a scalar back, and callers index and compare arrays.
+    return np.asarray(np.minimum(delta, 24.0 - delta), dtype=np.float32)
 
 
-def time_zone_fit(gap: np.ndarray, mentee_prefers_same: np.ndarray) -> np.ndarray:
+def time_zone_fit(gap: FloatMatrix, mentee_prefers_same: ArrayLike) -> FloatMatrix:
     fit = np.select([gap <= 1, gap <= 3, gap <= 6], [1.0, 0.6, 0.3], 0.0)
     fit = np.where(np.asarray(mentee_prefers_same) & (gap > 1), 0.0, fit)
     return np.where(np.isnan(gap), UNKNOWN, fit).astype(np.float32)
 
 
-def department_fit(differ: np.ndarray, known: np.ndarray, prefers_other: np.ndarray) -> np.ndarray:
+def department_fit(differ: ArrayLike, known: ArrayLike, prefers_other: ArrayLike) -> FloatMatrix:
     fit = np.where(np.asarray(prefers_other), np.where(differ, 1.0, 0.0), UNKNOWN)
     return np.where(known, fit, UNKNOWN).astype(np.float32)
 
 
-def weighted_total(parts: dict[str, np.ndarray], weights: Weights) -> np.ndarray:
+def weighted_total(
+    parts: Mapping[str, FloatMatrix | np.float32], weights: Weights
+) -> FloatMatrix | np.float32:
     used = {name: w for name, w in weights.as_dict().items() if w > 0}
     total_weight = sum(used.values()) or 1.0
-    total = None
+    total: FloatMatrix | np.float32 | None = None
     for name, weight in used.items():
         term = parts[name] * np.float32(weight / total_weight)
         total = term if total is None else total + term
@@ -171,7 +176,7 @@ def pair_rule_broken(mentee: Person, mentor: Person, settings: MatchSettings) ->
 # --- Everyone at once ---------------------------------------------------------------------------
 
 
-def _one_hot(sets: Sequence[frozenset], index: dict) -> sparse.csr_matrix:
+def _one_hot(sets: Sequence[frozenset[int]], index: dict[int, int]) -> sparse.csr_matrix:
     rows, cols = [], []
     for row, items in enumerate(sets):
         for item in items:
@@ -183,7 +188,7 @@ def _one_hot(sets: Sequence[frozenset], index: dict) -> sparse.csr_matrix:
 
 def _overlap_matrix(
     wanted: Sequence[frozenset[int]], offered: Sequence[frozenset[int]]
-) -> np.ndarray:
+) -> FloatMatrix:
     """|wanted_i ∩ offered_j| / |wanted_i| for every i, j (0 where nothing is wanted)."""
     index = {term: i for i, term in enumerate(sorted(set().union(*wanted, *offered)))}
     counts = (_one_hot(wanted, index) @ _one_hot(offered, index).T).toarray()
@@ -191,13 +196,15 @@ def _overlap_matrix(
     return (counts / sizes[:, None]).astype(np.float32, copy=False)
 
 
-def _column(values: Sequence[float | None]) -> np.ndarray:
+def _column(values: Sequence[float | None]) -> FloatMatrix:
     return np.array([math.nan if v is None else v for v in values], dtype=np.float32)
 
 
 def _lookup(
-    row_keys: Sequence, col_keys: Sequence, fit: Callable[[object, object], float]
-) -> np.ndarray:
+    row_keys: Sequence[Hashable],
+    col_keys: Sequence[Hashable],
+    fit: Callable[[Any, Any], float],
+) -> FloatMatrix:
     """fit(row_key, col_key) for every row x column, computed once per distinct pair of keys.
     Levels, time zones and departments take few distinct values, so this is one cheap
     indexing pass instead of several arithmetic passes over the whole matrix."""
@@ -217,8 +224,8 @@ def score_matrix(
     mentees: Sequence[Person],
     mentors: Sequence[Person],
     settings: MatchSettings,
-    text_similarity: np.ndarray | None = None,
-) -> np.ndarray:
+    text_similarity: FloatMatrix | None = None,
+) -> FloatMatrix:
     """Scores (mentees x mentors, float32, 0..1) before the hard rules. The categorical parts
     go through `_lookup` with the very functions `pair_components` uses, so the two agree."""
     mode = settings.mode
@@ -226,7 +233,7 @@ def score_matrix(
     total_weight = sum(used.values()) or 1.0
     total = np.zeros((len(mentees), len(mentors)), dtype=np.float32)
 
-    def add(part: np.ndarray, name: str) -> None:
+    def add(part: FloatMatrix, name: str) -> None:
         part *= np.float32(used[name] / total_weight)
         total.__iadd__(part)
 
@@ -277,7 +284,7 @@ def _level_gap(mentee_level: int | None, mentor_level: int | None, mode: str) ->
     return _nan(mentor_level) - _nan(mentee_level)
 
 
-def _language_fit(mentees: Sequence[Person], mentors: Sequence[Person]) -> np.ndarray:
+def _language_fit(mentees: Sequence[Person], mentors: Sequence[Person]) -> FloatMatrix:
     """1 where a pair shares a language, 0 where it shares none, half where either side did
     not say. People speak few distinct sets of languages, so this is a lookup."""
     return _lookup(
@@ -289,12 +296,12 @@ def _language_fit(mentees: Sequence[Person], mentors: Sequence[Person]) -> np.nd
 
 def rule_masks(
     mentees: Sequence[Person], mentors: Sequence[Person], settings: MatchSettings
-) -> dict[str, np.ndarray]:
+) -> dict[str, BoolMatrix]:
     """For each hard rule, where it ALLOWS a pair (mentees x mentors, bool). Rules that allow
     everything here are left out, to save memory on big cohorts."""
     rules = settings.rules
     shape = (len(mentees), len(mentors))
-    masks: dict[str, np.ndarray] = {}
+    masks: dict[str, BoolMatrix] = {}
     mentor_col_by_user: dict[int, list[int]] = {}
     for j, mentor in enumerate(mentors):
         mentor_col_by_user.setdefault(mentor.user_id, []).append(j)
@@ -313,7 +320,7 @@ def rule_masks(
         "same_person",
         [(i, j) for i, m in enumerate(mentees) for j in mentor_col_by_user.get(m.user_id, [])],
     )
-    chain = []
+    chain: list[tuple[int, int]] = []
     for i, mentee in enumerate(mentees):
         for user_id in mentee.reporting_chain:
             chain.extend((i, j) for j in mentor_col_by_user.get(user_id, []))
@@ -322,7 +329,7 @@ def rule_masks(
             chain.extend((i, j) for i in mentee_row_by_user.get(user_id, []))
     forbid_pairs("reporting_chain", chain)
     if not rules.allow_past_partners:
-        past = []
+        past: list[tuple[int, int]] = []
         for i, mentee in enumerate(mentees):
             for user_id in mentee.past_partner_user_ids:
                 past.extend((i, j) for j in mentor_col_by_user.get(user_id, []))
@@ -363,7 +370,7 @@ def rule_masks(
     return masks
 
 
-def feasible_matrix(masks: dict[str, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+def feasible_matrix(masks: Mapping[str, BoolMatrix], shape: tuple[int, int]) -> BoolMatrix:
     feasible = np.ones(shape, dtype=bool)
     for mask in masks.values():
         feasible &= mask
@@ -384,7 +391,7 @@ def _tokens(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOP]
 
 
-def text_similarity_matrix(mentee_texts: Sequence[str], mentor_texts: Sequence[str]) -> np.ndarray:
+def text_similarity_matrix(mentee_texts: Sequence[str], mentor_texts: Sequence[str]) -> FloatMatrix:
     """Cosine similarity of TF-IDF word vectors: a light signal for what people wrote in their
     own words. Hashed into a fixed vocabulary so memory does not grow with the cohort."""
     buckets = 2**18
@@ -402,7 +409,9 @@ def text_similarity_matrix(mentee_texts: Sequence[str], mentor_texts: Sequence[s
     counts.sum_duplicates()
     document_frequency = np.bincount(counts.indices, minlength=buckets)
     idf = np.log((1 + len(docs)) / (1 + document_frequency)).astype(np.float32) + 1
-    weighted = counts.multiply(idf[None, :]).tocsr()
+    # scipy-stubs type spmatrix.multiply(dense) as a dense array (it aliases `*`, which is matrix
+    # product for spmatrix); elementwise multiply really returns a coo_matrix, which has tocsr().
+    weighted = counts.multiply(idf[None, :]).tocsr()  # type: ignore[attr-defined]
     norms = np.sqrt(weighted.multiply(weighted).sum(axis=1)).A.ravel()
     norms[norms == 0] = 1
     weighted = sparse.diags(1 / norms) @ weighted

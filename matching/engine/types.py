@@ -6,9 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 Mode = Literal["one_to_one", "reverse", "peer", "circle"]
 Objective = Literal["score", "coverage"]
 Progress = Callable[[int, str], None]
+# Mentees x mentors (or peers x peers): scores and fits are float32, rule masks bool.
+FloatMatrix = NDArray[np.float32]
+BoolMatrix = NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,11 @@ the views put back on the form (`form_add_service_error`) or show as a message.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.db import models
+from django.forms.boundfield import BoundWidget
 
 from matching.models import MatchingConfig, MatchRun, Proposal
 from matching.selectors import Relaxation
@@ -60,7 +62,7 @@ class RunStartForm(forms.Form):
     def relaxation(self) -> Relaxation:
         return relaxation_from(self.cleaned_data)
 
-    def objective_options(self) -> list[tuple[forms.BoundField, str]]:
+    def objective_options(self) -> list[tuple[BoundWidget, str]]:
         """Each objective's radio with its explanation, for tiles."""
         return [(radio, OBJECTIVE_EXPLANATIONS[radio.data["value"]]) for radio in self["objective"]]
 
@@ -94,7 +96,8 @@ class ProposalSwapForm(forms.Form):
 
     def __init__(self, *args: Any, cohort_id: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["mentor"].queryset = Enrolment.objects.filter(cohort_id=cohort_id)
+        mentor = cast("forms.ModelChoiceField[Enrolment]", self.fields["mentor"])
+        mentor.queryset = Enrolment.objects.filter(cohort_id=cohort_id)
 
 
 # --- Matching settings ----------------------------------------------------------------------
@@ -112,7 +115,9 @@ WEIGHT_FIELDS = tuple(WEIGHT_LABELS)
 
 
 def _help(name: str) -> str:
-    return str(MatchingConfig._meta.get_field(name).help_text)
+    # Only called with the names of MatchingConfig's own columns, never a relation.
+    field = cast("models.Field[Any, Any]", MatchingConfig._meta.get_field(name))
+    return str(field.help_text)
 
 
 def _weight_field(name: str) -> forms.FloatField:
@@ -219,11 +224,13 @@ class ExclusionForm(forms.Form):
         choices = [("", "Choose someone")] + [
             (pk, _person_label(enrolment)) for pk, enrolment in self.people.items()
         ]
-        self.fields["first"].choices = choices
-        self.fields["second"].choices = choices
+        for name in ("first", "second"):
+            cast(forms.TypedChoiceField, self.fields[name]).choices = choices
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        # Form.clean() returns self.cleaned_data (the stubs allow None, as an override may).
+        super().clean()
+        cleaned = self.cleaned_data
         first, second = cleaned.get("first"), cleaned.get("second")
         if first is not None and first == second:
             raise forms.ValidationError("Choose two different people.")
@@ -250,7 +257,8 @@ class ReplacementForm(forms.Form):
     def __init__(self, *args: Any, candidates: Iterable[Enrolment], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.candidates = {enrolment.pk: enrolment for enrolment in candidates}
-        self.fields["mentor"].choices = [(pk, pk) for pk in self.candidates]
+        mentor = cast(forms.TypedChoiceField, self.fields["mentor"])
+        mentor.choices = [(pk, pk) for pk in self.candidates]
 
     def clean_mentor(self) -> Enrolment:
         return self.candidates[self.cleaned_data["mentor"]]

@@ -4,6 +4,7 @@ accepts, declines or asks. They validate input only; the services own the rules.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django import forms
 
@@ -26,7 +27,7 @@ class MentorChoiceForm(forms.Form):
         help_text="Optional, up to 500 characters: what you hope to work on together.",
     )
 
-    def __init__(self, *args: object, mentors: Sequence[tuple[int, str]], **kwargs: object):
+    def __init__(self, *args: Any, mentors: Sequence[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choices = [("", "Choose a mentor"), *((str(pk), label) for pk, label in mentors)]
         for position, (name, label) in enumerate(CHOICE_FIELDS):
@@ -41,11 +42,12 @@ class MentorChoiceForm(forms.Form):
         self.order_fields([name for name, _ in CHOICE_FIELDS])
 
     def clean(self) -> dict:
-        cleaned = super().clean()
+        # Form.clean() returns self.cleaned_data (the stubs allow None, as an override may).
+        super().clean()
         chosen = self.chosen_ids()
         if len(set(chosen)) != len(chosen):
             raise forms.ValidationError(CHOOSE_DIFFERENT)
-        return cleaned
+        return self.cleaned_data
 
     def chosen_ids(self) -> list[int]:
         """The chosen mentors' enrolment ids in order of preference, gaps closed."""

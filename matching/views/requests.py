@@ -11,17 +11,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
+from common.forms import form_add_service_error, service_error_text
+from common.http import AuthenticatedHttpRequest
 from matching import selectors, services
 from matching.forms.requests import AnswerForm, MentorChoiceForm, RespondForm
 from matching.models import MentorRequest
-from programs.forms.participation import form_add_service_error
 from programs.models import Enrolment
 from programs.selectors import enrolment_list_visible_to_participant
 
@@ -39,13 +40,9 @@ def _own_mentee_enrolments(user: User) -> QuerySet[Enrolment]:
 # --- Views ----------------------------------------------------------------------------------
 
 
-def _error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
-def recommendations(request: HttpRequest, pk: int) -> HttpResponse:
+def recommendations(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     enrolment = get_object_or_404(_own_mentee_enrolments(request.user), pk=pk)
     cohort = enrolment.cohort
     context: dict[str, object] = {
@@ -53,7 +50,8 @@ def recommendations(request: HttpRequest, pk: int) -> HttpResponse:
         "cohort": cohort,
         "program": cohort.program,
     }
-    if not cohort.program.mentees_may_request:
+    blocks = selectors.mentor_choice_blocks(enrolment=enrolment)
+    if selectors.ChoiceBlock.PROGRAM_OFF in blocks:
         return render(
             request,
             "matching/recommendations_unavailable.html",
@@ -64,20 +62,20 @@ def recommendations(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request, "matching/recommendations_matched.html", {**context, "summary": summary}
         )
-    if enrolment.status != Enrolment.Status.APPROVED:
+    if selectors.ChoiceBlock.NOT_APPROVED_MENTEE in blocks:
         return render(
             request,
             "matching/recommendations_unavailable.html",
             {**context, "explanation": NOT_APPROVED_YET},
         )
-    if cohort.status not in services.SELF_SERVICE_STATUSES:
+    if selectors.ChoiceBlock.COHORT_CLOSED in blocks:
         return render(
             request,
             "matching/recommendations_unavailable.html",
             {**context, "explanation": services.SELF_SERVICE_CLOSED},
         )
 
-    requests = list(enrolment.requests_made.select_related("mentor__user").order_by("rank", "-pk"))
+    requests = selectors.mentor_request_list_of(mentee=enrolment)
     open_requests = [r for r in requests if r.status in MentorRequest.OPEN_STATUSES]
     if open_requests and request.method == "POST":
         messages.error(request, services.REQUESTS_OPEN)
@@ -113,12 +111,8 @@ def recommendations(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _say_where_the_request_went(request: HttpRequest, enrolment: Enrolment) -> None:
-    waiting = list(
-        enrolment.requests_made.filter(status__in=MentorRequest.OPEN_STATUSES).select_related(
-            "mentor__user"
-        )
-    )
+def _say_where_the_request_went(request: AuthenticatedHttpRequest, enrolment: Enrolment) -> None:
+    waiting = selectors.mentor_request_list_open_of(mentee=enrolment)
     sent = next((r for r in waiting if r.status == MentorRequest.Status.PENDING), None)
     if sent is None:
         messages.warning(request, NONE_WITH_A_PLACE)
@@ -138,7 +132,7 @@ def _say_where_the_request_went(request: HttpRequest, enrolment: Enrolment) -> N
 
 @login_required
 @require_POST
-def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+def request_withdraw(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     enrolment = get_object_or_404(_own_mentee_enrolments(request.user), pk=pk)
     if services.mentor_request_withdraw(mentee=enrolment):
         messages.success(request, WITHDRAWN)
@@ -149,20 +143,20 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
+def request_answer(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     mentor_request = get_object_or_404(
         selectors.mentor_request_list_made_by(user=request.user), pk=pk
     )
     form = AnswerForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("answer", [])))
+        messages.error(request, " ".join(str(e) for e in form.errors.get("answer") or []))
     else:
         try:
             services.mentor_request_answer(
                 request=mentor_request, by_user=request.user, answer=form.cleaned_data["answer"]
             )
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, service_error_text(error))
         else:
             messages.success(
                 request,
@@ -174,7 +168,7 @@ def request_answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def request_inbox(request: HttpRequest) -> HttpResponse:
+def request_inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(
         request,
         "matching/request_inbox.html",
@@ -184,13 +178,13 @@ def request_inbox(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_respond(request: HttpRequest, pk: int) -> HttpResponse:
+def request_respond(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     mentor_request = get_object_or_404(
         selectors.mentor_request_list_sent_to(user=request.user), pk=pk
     )
     form = RespondForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("matching:request_inbox")
     action = form.cleaned_data["action"]
     mentee = mentor_request.mentee.user
@@ -212,7 +206,7 @@ def request_respond(request: HttpRequest, pk: int) -> HttpResponse:
             )
             done = f"Your question went to {mentee.display_name}. Their answer will appear here."
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, service_error_text(error))
     else:
         messages.success(request, done)
     return redirect("matching:request_inbox")

@@ -16,11 +16,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from common.forms import service_error_text
+from common.http import AuthenticatedHttpRequest
 from matching import selectors, services
 from matching.forms.coordination import (
     RELAX_FIELDS,
@@ -65,15 +67,15 @@ DECISION_DONE = {
 # --- Fetching, scoped to the user -----------------------------------------------------------
 
 
-def _cohort_for(request: HttpRequest, pk: int) -> Cohort:
+def _cohort_for(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
     return get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
 
 
-def _run_for(request: HttpRequest, pk: int) -> MatchRun:
+def _run_for(request: AuthenticatedHttpRequest, pk: int) -> MatchRun:
     return get_object_or_404(selectors.match_run_list_visible_to(user=request.user), pk=pk)
 
 
-def _proposal_for(request: HttpRequest, pk: int) -> Proposal:
+def _proposal_for(request: AuthenticatedHttpRequest, pk: int) -> Proposal:
     visible_runs = selectors.match_run_list_visible_to(user=request.user)
     return get_object_or_404(
         Proposal.objects.filter(run__in=visible_runs).select_related("run", "mentee__user"),
@@ -81,7 +83,7 @@ def _proposal_for(request: HttpRequest, pk: int) -> Proposal:
     )
 
 
-def _page(objects: QuerySet | list, request: HttpRequest, param: str = "page") -> Page:
+def _page(objects: QuerySet | list, request: AuthenticatedHttpRequest, param: str = "page") -> Page:
     return Paginator(objects, PAGE_SIZE).get_page(request.GET.get(param))
 
 
@@ -90,10 +92,6 @@ def _run_url(run_id: int, page: int | None = None, anchor: str = "") -> str:
     if page and page > 1:
         url += f"?page={page}"
     return url + (f"#{anchor}" if anchor else "")
-
-
-def _error_text(error: ValidationError) -> str:
-    return " ".join(error.messages)
 
 
 # --- The cohort's matching home -------------------------------------------------------------
@@ -106,7 +104,7 @@ class RelaxOption:
     url: str | None  # the check again with this rule relaxed; None when a run cannot relax it
 
 
-def _prematch_context(request: HttpRequest, cohort: Cohort) -> dict[str, Any]:
+def _prematch_context(request: AuthenticatedHttpRequest, cohort: Cohort) -> dict[str, Any]:
     relax = relaxation_from(request.GET)
     report, enrolments = selectors.prematch_report(cohort=cohort, relax=relax)
     blocked = [
@@ -147,7 +145,7 @@ def _prematch_context(request: HttpRequest, cohort: Cohort) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def cohort_matching(request: HttpRequest, pk: int) -> HttpResponse:
+def cohort_matching(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Where matching a cohort starts: who the rules leave with nobody, the form that starts a
     run, and the runs so far."""
     cohort = _cohort_for(request, pk)
@@ -179,7 +177,7 @@ def cohort_matching(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_create(request: HttpRequest, pk: int) -> HttpResponse:
+def run_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _cohort_for(request, pk)
     form = RunStartForm(request.POST)
     if not form.is_valid():
@@ -193,7 +191,7 @@ def run_create(request: HttpRequest, pk: int) -> HttpResponse:
             relax=form.relaxation(),
         )
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, service_error_text(error))
         return redirect("matching:cohort_matching", pk=cohort.pk)
     messages.success(request, _started_message(run))
     return redirect("matching:run_detail", pk=run.pk)
@@ -259,7 +257,7 @@ def _parameters(run: MatchRun) -> dict[str, Any]:
 
 @login_required
 @require_GET
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
     context: dict[str, Any] = {
         "run": run,
@@ -299,7 +297,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+def run_progress(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The progress bar alone, for the run page to poll. Once the run has finished it tells
     htmx to reload the page, which then shows the results."""
     run = _run_for(request, pk)
@@ -311,12 +309,12 @@ def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_accept_all(request: HttpRequest, pk: int) -> HttpResponse:
+def run_accept_all(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
     try:
         count = services.proposals_accept_all(run=run)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, service_error_text(error))
     else:
         messages.success(request, f"Accepted {count} pair{'s' if count != 1 else ''}.")
     return redirect("matching:run_detail", pk=run.pk)
@@ -324,12 +322,12 @@ def run_accept_all(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+def run_rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
     try:
         new_run = services.match_run_rerun(run=run, created_by=request.user)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, service_error_text(error))
         return redirect("matching:run_detail", pk=run.pk)
     messages.success(request, f"{_started_message(new_run)} Locked pairs were kept.")
     return redirect("matching:run_detail", pk=new_run.pk)
@@ -337,12 +335,12 @@ def run_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def run_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
     try:
         result = services.match_run_publish(run=run, published_by=request.user)
     except ValidationError as error:
-        messages.error(request, _error_text(error))
+        messages.error(request, service_error_text(error))
         return redirect("matching:run_detail", pk=run.pk)
     count = len(result.relationships)
     kind = "circle" if run.parameters.get("mode") == "circle" else "pair"
@@ -365,10 +363,10 @@ def run_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_decide(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     proposal = _proposal_for(request, pk)
     form = ProposalDecideForm(request.POST)
-    page = None
+    page: int | None = None
     if not form.is_valid():
         messages.error(request, "Choose accept or reject.")
     else:
@@ -377,7 +375,7 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.proposal_decide(proposal=proposal, decision=decision)
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, service_error_text(error))
         else:
             messages.success(request, DECISION_DONE[decision])
     return redirect(_run_url(proposal.run_id, page, f"proposal-{proposal.pk}"))
@@ -385,10 +383,10 @@ def proposal_decide(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def proposal_lock(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_lock(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     proposal = _proposal_for(request, pk)
     form = ProposalLockForm(request.POST)
-    page = None
+    page: int | None = None
     if not form.is_valid():
         messages.error(request, "Choose lock or unlock.")
     else:
@@ -397,7 +395,7 @@ def proposal_lock(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.proposal_lock(proposal=proposal, locked=locked)
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, service_error_text(error))
         else:
             messages.success(
                 request,
@@ -410,12 +408,12 @@ def proposal_lock(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def proposal_swap(request: HttpRequest, pk: int) -> HttpResponse:
+def proposal_swap(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Choose another mentor for a pair: the best the run leaves a place, each with the score
     the pair would have and the change from now; choosing one swaps."""
     proposal = _proposal_for(request, pk)
     if request.method == "GET":
-        page = request.GET.get("page", "")
+        page_param = request.GET.get("page", "")
         return render(
             request,
             "matching/proposal_swap.html",
@@ -427,11 +425,11 @@ def proposal_swap(request: HttpRequest, pk: int) -> HttpResponse:
                     (candidate, candidate.percent - round(proposal.score * 100))
                     for candidate in selectors.swap_candidates(proposal=proposal)
                 ],
-                "page": page if page.isdigit() else "",
+                "page": page_param if page_param.isdigit() else "",
             },
         )
     form = ProposalSwapForm(request.POST, cohort_id=proposal.run.cohort_id)
-    page = None
+    page: int | None = None
     if not form.is_valid():
         messages.error(request, services.SWAP_NOT_A_MENTOR)
     else:
@@ -439,7 +437,7 @@ def proposal_swap(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             result = services.proposal_swap(proposal=proposal, mentor=form.cleaned_data["mentor"])
         except ValidationError as error:
-            messages.error(request, _error_text(error))
+            messages.error(request, service_error_text(error))
         else:
             messages.success(
                 request,
@@ -454,7 +452,7 @@ def proposal_swap(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_compare(request: HttpRequest) -> HttpResponse:
+def run_compare(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Two runs of one cohort side by side: what changed and which pairs differ."""
     form = RunCompareForm(request.GET)
     if not form.is_valid():

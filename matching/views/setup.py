@@ -8,10 +8,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from common.forms import form_add_service_error
+from common.http import AuthenticatedHttpRequest
 from matching import selectors, services
 from matching.forms.coordination import (
     WEIGHT_FIELDS,
@@ -20,7 +22,6 @@ from matching.forms.coordination import (
     score_composition,
 )
 from matching.models import MatchExclusion
-from programs.forms.coordination import form_add_service_error
 from programs.models import Cohort, Enrolment
 from programs.selectors import cohort_list_visible_to, program_list_visible_to
 
@@ -28,7 +29,7 @@ PAGE_SIZE = 50
 
 
 @login_required
-def config_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def config_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The program's matching weights and rules; every later run of its cohorts uses them."""
     program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
     config = selectors.matching_config_for(program=program)
@@ -56,12 +57,12 @@ def config_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _cohort_for(request: HttpRequest, pk: int) -> Cohort:
+def _cohort_for(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
     return get_object_or_404(cohort_list_visible_to(user=request.user), pk=pk)
 
 
 @login_required
-def exclusion_list(request: HttpRequest, pk: int) -> HttpResponse:
+def exclusion_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Pairs the cohort's runs never propose, and the form to add one."""
     cohort = _cohort_for(request, pk)
     people = (
@@ -105,7 +106,7 @@ def exclusion_list(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def exclusion_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def exclusion_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     exclusion = get_object_or_404(
         MatchExclusion.objects.filter(
             cohort__in=cohort_list_visible_to(user=request.user)

@@ -1,0 +1,137 @@
+"""Reads of relationships: who may see one, a mentee's active one, and whether a cohort's
+matches are published."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.models import User
+from matching.models import Relationship, RelationshipMember
+from programs.models import Cohort, Enrolment
+from programs.selectors import cohort_list_visible_to
+
+
+def cohort_has_published_matches(*, cohort: Cohort) -> bool:
+    """Whether the cohort's matches are published (its relationships exist): the guard the
+    cohort lifecycle asks before a cohort becomes active."""
+    return Relationship.objects.filter(cohort=cohort).exists()
+
+
+def relationship_list_visible_to(*, user: User) -> QuerySet[Relationship]:
+    """Members, and the coordinators of the relationship's program; nobody else."""
+    if not user.is_authenticated:
+        return Relationship.objects.none()
+    return (
+        Relationship.objects.filter(
+            Q(members__enrolment__user=user) | Q(cohort__program__coordinators=user)
+        )
+        .select_related("cohort__program")
+        .distinct()
+    )
+
+
+def active_relationship_of(*, enrolment: Enrolment) -> Relationship | None:
+    return (
+        Relationship.objects.filter(status=Relationship.Status.ACTIVE, members__enrolment=enrolment)
+        .order_by("-started_at")
+        .first()
+    )
+
+
+def relationship_list_coordinated_by(*, user: User) -> QuerySet[Relationship]:
+    """Relationships of the cohorts whose program `user` coordinates; nobody else's."""
+    return Relationship.objects.filter(cohort__in=cohort_list_visible_to(user=user))
+
+
+def relationship_is_coordinated_by(*, user: User, relationship: Relationship) -> bool:
+    return cohort_list_visible_to(user=user).filter(pk=relationship.cohort_id).exists()
+
+
+def members_prefetch() -> Prefetch:
+    """A relationship's members with their people, mentors (and peers) before mentees."""
+    return Prefetch(
+        "members",
+        queryset=RelationshipMember.objects.select_related("enrolment__user").order_by(
+            "-role", "pk"
+        ),
+    )
+
+
+def member_enrolment(*, relationship: Relationship, role: str) -> Enrolment | None:
+    """The first member in `role`, from the prefetched members."""
+    return next((m.enrolment for m in relationship.members.all() if m.role == role), None)
+
+
+# --- A cohort's relationships, for its coordinators -----------------------------------------
+
+
+def relationship_list_for_cohort(*, cohort: Cohort, status: str = "") -> QuerySet[Relationship]:
+    """The cohort's relationships, ended most recently first, then newest; only `status` when
+    given."""
+    relationships = (
+        cohort.relationships.select_related("cohort__program")
+        .prefetch_related(members_prefetch())
+        .order_by("-ended_at", "-started_at", "-pk")
+    )
+    return relationships.filter(status=status) if status else relationships
+
+
+def relationship_counts_by_status(*, cohort: Cohort) -> dict[str, int]:
+    return dict(cohort.relationships.values_list("status").annotate(n=Count("pk")).order_by())
+
+
+@dataclass(frozen=True)
+class RelationshipRow:
+    relationship: Relationship
+    members: list[RelationshipMember]
+    can_replace: bool  # an ended pair whose mentee has no active relationship yet
+
+
+def relationship_rows(
+    *, cohort: Cohort, relationships: Iterable[Relationship]
+) -> list[RelationshipRow]:
+    """Each relationship (members prefetched) with whether its mentee needs a new mentor, in
+    one query for the whole page."""
+    # Mentees who already have an active relationship need no replacement.
+    matched = set(
+        RelationshipMember.objects.filter(
+            relationship__cohort=cohort,
+            relationship__status=Relationship.Status.ACTIVE,
+            role__in=[RelationshipMember.Role.MENTEE, RelationshipMember.Role.PEER],
+        ).values_list("enrolment_id", flat=True)
+    )
+    rows = []
+    for relationship in relationships:
+        mentee = member_enrolment(relationship=relationship, role=RelationshipMember.Role.MENTEE)
+        rows.append(
+            RelationshipRow(
+                relationship=relationship,
+                members=list(relationship.members.all()),
+                can_replace=relationship.status == Relationship.Status.ENDED
+                and relationship.kind == Relationship.Kind.PAIR
+                and mentee is not None
+                and mentee.pk not in matched,
+            )
+        )
+    return rows
+
+
+# --- Finding a replacement ------------------------------------------------------------------
+
+REPLACE_ONLY_PAIRS = "Only a pair of a mentor and a mentee can be given a new mentor here."
+REPLACE_STILL_ACTIVE = "This relationship is still active: end it first, then find a replacement."
+REPLACE_MENTEE_MATCHED = "The mentee already has an active relationship."
+
+
+def replacement_problem(*, relationship: Relationship, mentee: Enrolment | None) -> str:
+    """Why the mentee of `relationship` cannot be given a new mentor now ("" when they can)."""
+    if relationship.kind != Relationship.Kind.PAIR or mentee is None:
+        return REPLACE_ONLY_PAIRS
+    if relationship.status == Relationship.Status.ACTIVE:
+        return REPLACE_STILL_ACTIVE
+    if active_relationship_of(enrolment=mentee):
+        return REPLACE_MENTEE_MATCHED
+    return ""

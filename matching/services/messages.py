@@ -1,0 +1,48 @@
+"""What matching tells people: the messages a coordinator or participant can act on (tests
+assert on these), the words for a broken rule, and the one helper that emails a person."""
+
+from __future__ import annotations
+
+from accounts.models import User
+from notifications.email import email_render
+from notifications.services import email_queue
+
+MATCHING_NOT_OPEN = "Start matching on the cohort first: it is the cohort's next step."
+RUN_IN_PROGRESS = "A matching run is already under way for this cohort; wait for it to finish."
+RUN_NOT_FINISHED = "This run has not finished successfully."
+RUN_ALREADY_PUBLISHED = "These matches are already published."
+NOTHING_ACCEPTED = "Accept at least one pair before publishing."
+SWAP_SAME_MENTOR = "That is already this mentee's mentor."
+SWAP_NOT_A_MENTOR = "Choose an approved mentor of this cohort."
+SWAP_BREAKS_RULE = "{mentor} cannot mentor {mentee}: {reason}."
+MENTOR_FULL = "{mentor} has no place left."
+SELF_SERVICE_OFF = "This program does not let mentees choose their mentor."
+SELF_SERVICE_CLOSED = "Mentor requests open when the cohort is matching or active."
+ALREADY_MATCHED = "You already have a mentor in this cohort."
+REQUESTS_OPEN = "You already have requests waiting; withdraw them to choose again."
+CHOOSE_ONE_TO_THREE = "Choose one to three mentors, in order of preference."
+REQUEST_NOT_OPEN = "This request is no longer waiting for an answer."
+NOT_YOUR_REQUEST = "Only the mentor asked can answer this request."
+DECLINE_NEEDS_REASON = "Say why, briefly: the mentee will read it."
+RELATIONSHIP_ALREADY_ENDED = "This relationship has already ended."
+END_NEEDS_REASON = "Give a reason for ending early."
+
+RULE_WORDS = {
+    "same_person": "they are the same person",
+    "reporting_chain": "they are in the same reporting chain",
+    "past_partner": "they have been partners before",
+    "excluded": "you excluded this pair",
+    "language": "they share no language",
+    "time_zone": "their time zones are too far apart",
+    "level_direction": "their levels do not suit this kind of program",
+}
+
+
+def notify(template: str, *, to: User, **context: object) -> None:
+    rendered = email_render(name=template, context={"recipient": to, **context})
+    email_queue(
+        to=[to.email],
+        subject=rendered.subject,
+        text_body=rendered.text_body,
+        html_body=rendered.html_body,
+    )
