@@ -28,12 +28,14 @@ test: install-dev assets lint
 	@$(VENV)/bin/pytest $(PYTEST_ARGS); code=$$?; \
 	  if [ $$code -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$code
 
-# Lint, format, types and the one-way import graph: all must be clean before a test runs.
-lint: install-dev
+# Lint, format, types, the one-way import graph and the stylesheets: all must be clean before a
+# test runs.
+lint: install-dev assets
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(PY) scripts/check_imports.py
+	npx --no-install stylelint "static/css/**/*.css"
 
 format:
 	$(VENV)/bin/ruff check --fix .
@@ -75,16 +77,26 @@ lock-upgrade: lock
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# Third-party browser assets come from the npm registry, pinned by package-lock.json.
-assets: static/vendor/htmx.min.js
+# Third-party browser assets come from the npm registry, pinned by package-lock.json: `npm ci`
+# installs exactly the lock, then the files the pages load are copied into static/vendor (with
+# their source maps, which the production static storage follows).
+VENDOR_FILES := node_modules/htmx.org/dist/htmx.min.js \
+	node_modules/tom-select/dist/js/tom-select.base.min.js \
+	node_modules/tom-select/dist/js/tom-select.base.min.js.map \
+	node_modules/tom-select/dist/css/tom-select.min.css \
+	node_modules/tom-select/dist/css/tom-select.min.css.map
 
-static/vendor/htmx.min.js: package-lock.json
+assets: static/vendor/.installed
+
+static/vendor/.installed: package-lock.json
 	@command -v npm >/dev/null || { \
 	  echo "Installing Node.js and npm (for pinned front-end packages)..."; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm; }
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	mkdir -p static/vendor
-	cp node_modules/htmx.org/dist/htmx.min.js $@
+	cp $(VENDOR_FILES) static/vendor/
+	@touch $@
+
 
 # Performance figures (not tests): printed, and quoted in the README.
 bench: install-dev

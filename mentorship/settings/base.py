@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's own form templates, found through TEMPLATES (see FORM_RENDERER).
+    "django.forms",
     "django_htmx",
     "django_celery_beat",
     "allauth",
@@ -89,6 +91,9 @@ TEMPLATES = [
         },
     },
 ]
+# Forms render through TEMPLATES, so templates/django/forms/{div,field}.html draw every
+# {{ form }} and {{ field.as_field_group }} in the project's markup.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {
     "default": env_database("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
