@@ -220,7 +220,8 @@ def _csv_read(name: str, content: bytes) -> Table:
         except _CsvProblem as again:
             _csv_field_limit_check(name, again)
             raise ImportFileError(f"Line {again.line} of “{name}” can't be read.") from again
-    return _table_build(records, source=f"“{name}”")
+    # The export escapes formula-like CSV cells with an apostrophe (csv_cell); undo that here.
+    return _table_build(records, source=f"“{name}”", unescape=True)
 
 
 def _csv_field_limit_check(name: str, problem: _CsvProblem) -> None:
@@ -334,7 +335,8 @@ def _xlsx_read(name: str, content: bytes) -> Table:
             (number, [_cell_text(value) for value in values])
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         )
-        return _table_build(records, source=f"The first sheet of “{name}”")
+        # Workbook cells are typed text, never escaped: an apostrophe there is the person's own.
+        return _table_build(records, source=f"The first sheet of “{name}”", unescape=False)
     except ImportFileError:
         raise
     except Exception as error:  # rows are parsed lazily, so a corrupt sheet fails here
@@ -362,11 +364,13 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _table_build(records: Iterable[tuple[int, list[str]]], *, source: str) -> Table:
+def _table_build(records: Iterable[tuple[int, list[str]]], *, source: str, unescape: bool) -> Table:
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     for line, cells in records:
-        values = [_cell_unescape(cell.strip()) for cell in cells]
+        values = [cell.strip() for cell in cells]
+        if unescape:
+            values = [_cell_unescape(value) for value in values]
         if not any(values):
             continue
         if headers is None:
@@ -399,12 +403,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def csv_cell(value: str) -> str:
     """Make a value safe to write into a CSV a spreadsheet will open: a leading apostrophe
     makes the spreadsheet show it as text. `table_read` removes the apostrophe again, so an
-    exported file imports back unchanged."""
-    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+    exported file imports back unchanged; a value that already starts with an apostrophe gets
+    one more, or the reader would take its own for the escape ("'=" would come back as "=")."""
+    return f"'{value}" if value.startswith((*FORMULA_STARTS, "'")) else value
 
 
 def _cell_unescape(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if value.startswith("'") and value[1:].startswith((*FORMULA_STARTS, "'")):
         return value[1:]
     return value
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
+from typing import cast
 
 import openpyxl
 import pytest
+from openpyxl.worksheet.worksheet import Worksheet
 
 from programs.imports import (
     FIELDS,
@@ -61,7 +63,11 @@ def csv_read(text: str, *, filename: str = "people.csv", encoding: str = "utf-8"
 def xlsx_bytes(*sheets: list[list[object]]) -> bytes:
     workbook = openpyxl.Workbook()
     for number, rows in enumerate(sheets):
-        sheet = workbook.active if number == 0 else workbook.create_sheet(f"Sheet {number + 1}")
+        sheet = (
+            cast(Worksheet, workbook.active)
+            if number == 0
+            else workbook.create_sheet(f"Sheet {number + 1}")
+        )
         for row in rows:
             sheet.append(row)
     buffer = io.BytesIO()
@@ -882,3 +888,14 @@ def test_it_reads_back_a_csv_whose_formula_like_cells_were_escaped_for_excel():
     table = table_read(filename="people.csv", content=content)
 
     assert table.rows[0][1] == ["ann@example.org", "mentee", "=1+1", "-", "@home"]
+
+
+def test_it_reads_back_a_value_that_itself_starts_with_an_apostrophe():
+    """Someone's answer may start with an apostrophe ("'=not a formula", "'90s music"): the
+    export escapes it too, so the reader does not take the person's apostrophe for its own."""
+    values = ["'=not a formula", "'90s music", "''"]
+    content = ("Hopes,Bio,Location\n" + ",".join(csv_cell(v) for v in values) + "\n").encode()
+
+    table = table_read(filename="people.csv", content=content)
+
+    assert table.rows[0][1] == values
