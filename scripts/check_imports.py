@@ -22,25 +22,27 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("accounts", "common", "core", "goals", "matching", "mentorship", "notifications")
-PACKAGES += ("programs",)
+PACKAGES = (
+    *("accounts", "common", "core", "goals", "matching", "mentorship", "notifications"),
+    "programs",
+)
 CONFIG_PACKAGE = "mentorship"
 PURE_PACKAGE = "matching.engine"
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
     return ".".join(parts)
 
 
-def project_modules() -> dict[str, Path]:
+def project_modules(root: Path = ROOT, packages: Iterable[str] = PACKAGES) -> dict[str, Path]:
     modules = {}
-    for package in PACKAGES:
-        for path in (ROOT / package).rglob("*.py"):
+    for package in packages:
+        for path in (root / package).rglob("*.py"):
             if "migrations" not in path.parts:
-                modules[module_name(path)] = path
+                modules[module_name(path, root)] = path
     return modules
 
 
@@ -145,8 +147,10 @@ def _allowed_task_pair(component: list[str]) -> bool:
     first, second = component
     app = first.split(".")[0]
     names = {first, second}
-    return second.split(".")[0] == app and f"{app}.tasks" in names and any(
-        name == f"{app}.services" or name.startswith(f"{app}.services.") for name in names
+    return (
+        second.split(".")[0] == app
+        and f"{app}.tasks" in names
+        and any(name == f"{app}.services" or name.startswith(f"{app}.services.") for name in names)
     )
 
 

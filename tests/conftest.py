@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import pytest
+from django.test import Client
+from hypothesis import settings
 
+from accounts.models import User
 from tests.factories import CohortFactory, EnrolmentFactory, ProgramFactory, UserFactory
+
+# Property-based tests: few enough examples that they take seconds in all, no deadline (the first
+# call of an engine warms numpy/scipy up), and no example database written into the checkout.
+# HYPOTHESIS_PROFILE=thorough searches much harder, for a run by hand after changing the engine
+# or the importer.
+settings.register_profile("mentorship", max_examples=40, deadline=None, database=None)
+settings.register_profile("thorough", max_examples=2000, deadline=None, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mentorship"))
 
 # Playwright's sync API runs an event loop in the test thread; Django would refuse ORM calls from
 # it (SynchronousOnlyOperation) although they are in fact synchronous.
@@ -96,6 +108,21 @@ def mentee(cohort):
 def outsider(db):
     """Signed in, but in no program: sees nothing of anyone else's."""
     return UserFactory(email="olga.outsider@example.org", display_name="Olga Outsider")
+
+
+@pytest.fixture
+def sign_in(client: Client, request: pytest.FixtureRequest) -> Callable[[str], User | None]:
+    """Sign the test's `client` in as a persona, named as its fixture ("coordinator", "mentee",
+    ...); "anonymous" stays signed out. Returns the user, so a test can look them up."""
+
+    def sign_in_as(persona: str) -> User | None:
+        if persona == "anonymous":
+            return None
+        user: User = request.getfixturevalue(persona)
+        client.force_login(user)
+        return user
+
+    return sign_in_as
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 
 from programs.models import Enrolment
 from programs.services import coordinators_group_ensure
-from tests.factories import TEST_PASSWORD, UserFactory
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -36,24 +36,14 @@ def participants_csv(tmp_path: Path, *, broken: bool) -> Path:
     return path
 
 
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-
-
 def test_it_takes_a_coordinator_from_an_empty_program_to_an_approved_cohort(
-    page: Page, live_server, tmp_path
+    page: Page, live_server, tmp_path, sign_in
 ):
     coordinator = UserFactory(email="corinne@example.org", display_name="Corinne Coordinator")
     coordinators_group_ensure().user_set.add(coordinator)
     UserFactory(email="mo.mentee@example.org", display_name="Mo Mentee")  # can already sign in
     page.on("dialog", lambda dialog: dialog.accept())  # the data-confirm prompts
-    base = live_server.url
-
-    sign_in(page, base, coordinator.email)
+    sign_in(coordinator.email)
     page.get_by_role("link", name="Programs").first.click()
     page.get_by_role("link", name="New program").first.click()
     page.fill("input[name=name]", "Leadership Mentoring")
@@ -90,6 +80,6 @@ def test_it_takes_a_coordinator_from_an_empty_program_to_an_approved_cohort(
     assert Enrolment.objects.filter(status=Enrolment.Status.APPROVED).count() == 30
 
     page.get_by_role("button", name="Sign out").first.click()
-    sign_in(page, base, "mo.mentee@example.org")
+    sign_in("mo.mentee@example.org")
     expect(page.get_by_text("Leadership Mentoring")).to_be_visible()
     expect(page.get_by_text("Approved").first).to_be_visible()

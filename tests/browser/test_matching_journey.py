@@ -5,6 +5,7 @@ then sees their mentor. With self-service on, another mentee asks a mentor, who 
 from __future__ import annotations
 
 import re
+from typing import cast
 
 import pytest
 from django.core.management import call_command
@@ -18,20 +19,8 @@ from programs.models import Cohort, Enrolment
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page: Page, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").locator("visible=true").first.click()
-
-
 def test_it_runs_reviews_and_publishes_matching_then_a_mentee_chooses_a_mentor(
-    page: Page, live_server, monkeypatch
+    page: Page, live_server, monkeypatch, sign_in, sign_out
 ):
     call_command("seed_demo")
     cohort = Cohort.objects.get(program__name="Leadership Mentoring", name__startswith="Spring")
@@ -43,7 +32,7 @@ def test_it_runs_reviews_and_publishes_matching_then_a_mentee_chooses_a_mentor(
     page.on("dialog", lambda dialog: dialog.accept())
     base = live_server.url
 
-    sign_in(page, base, "coordinator@demo.mentorship.test")
+    sign_in("coordinator@demo.mentorship.test", password=DEMO_PASSWORD)
     page.goto(f"{base}/cohorts/{cohort.pk}/")
     page.get_by_role("button", name="Start matching").click()
     expect(page.get_by_text("Enrolment is closed and matching can start")).to_be_visible()
@@ -78,37 +67,40 @@ def test_it_runs_reviews_and_publishes_matching_then_a_mentee_chooses_a_mentor(
     assert Relationship.objects.filter(cohort=cohort).count() == (
         MatchRun.objects.get(pk=run_id).proposals.filter(decision="accepted").count()
     )
-    sign_out(page)
+    sign_out()
 
     mentee = Enrolment.objects.get(cohort=cohort, user__email="mentee@demo.mentorship.test")
-    sign_in(page, base, "mentee@demo.mentorship.test")
+    sign_in("mentee@demo.mentorship.test", password=DEMO_PASSWORD)
     page.goto(f"{base}/me/enrolments/{mentee.pk}/")
     expect(page.get_by_role("heading", name="Your mentor")).to_be_visible()
-    sign_out(page)
+    sign_out()
 
     # Self-service: a mentee the run could not place asks a mentor who has a place again.
     unplaced = Enrolment.objects.get(
-        pk=MatchRun.objects.get(pk=run_id)
-        .unmatched.filter(enrolment__role="mentee")
-        .values_list("enrolment_id", flat=True)
-        .first()
+        pk=cast(
+            int,
+            MatchRun.objects.get(pk=run_id)
+            .unmatched.filter(enrolment__role="mentee")
+            .values_list("enrolment_id", flat=True)
+            .first(),
+        )
     )
     # Every mentor is full after publishing: give each one more place so the mentee has
     # recommendations, as a coordinator would by raising capacities.
     for enrolment in Enrolment.objects.filter(cohort=cohort, role="mentor"):
         Enrolment.objects.filter(pk=enrolment.pk).update(capacity=(enrolment.capacity or 1) + 1)
-    sign_in(page, base, unplaced.user.email)
+    sign_in(unplaced.user.email, password=DEMO_PASSWORD)
     page.goto(f"{base}/me/enrolments/{unplaced.pk}/")
     page.get_by_role("link", name="Choose your mentor").click()
     top_choice = page.locator("select[name=first] option[value]:not([value=''])").first
-    mentor = Enrolment.objects.get(pk=int(top_choice.get_attribute("value")))
+    mentor = Enrolment.objects.get(pk=int(cast(str, top_choice.get_attribute("value"))))
     page.select_option("select[name=first]", str(mentor.pk))
     page.fill("textarea[name=note]", "I would love to learn how you run negotiations.")
     page.get_by_role("button", name="Send my request").click()
     expect(page.get_by_text(re.compile("Your request went to"))).to_be_visible()
-    sign_out(page)
+    sign_out()
 
-    sign_in(page, base, mentor.user.email)
+    sign_in(mentor.user.email, password=DEMO_PASSWORD)
     page.goto(f"{base}/me/requests/")
     expect(page.get_by_text("I would love to learn how you run negotiations.")).to_be_visible()
     page.get_by_role("button", name="Accept").first.click()

@@ -15,25 +15,13 @@ from goals.models import Goal
 from matching import services as matching_services
 from matching.models import Relationship
 from programs.models import Cohort, Enrolment
-from tests.factories import TEST_PASSWORD, ProfileFactory
+from tests.factories import ProfileFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def sign_in(page: Page, base: str, user) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", TEST_PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Welcome")
-
-
-def sign_out(page: Page) -> None:
-    page.get_by_role("button", name="Sign out").locator("visible=true").first.click()
-
-
 def test_it_takes_a_pair_from_an_unsigned_start_to_a_healthy_relationship(
-    page: Page, live_server, cohort, coordinator, mentor, mentee
+    page: Page, live_server, cohort, coordinator, mentor, mentee, sign_in, sign_out
 ):
     for user in (mentor, mentee):
         ProfileFactory(user=user, languages=["English"])
@@ -52,12 +40,12 @@ def test_it_takes_a_pair_from_an_unsigned_start_to_a_healthy_relationship(
     base = live_server.url
     home = f"{base}/relationships/{relationship.pk}/"
 
-    sign_in(page, base, coordinator)
+    sign_in(coordinator.email)
     page.goto(home)
     expect(page.get_by_text("Health: at risk.")).to_be_visible()
-    sign_out(page)
+    sign_out()
 
-    sign_in(page, base, mentee)
+    sign_in(mentee.email)
     page.get_by_role("link", name="My mentoring").locator("visible=true").first.click()
     expect(page.get_by_text("Maya Mentor")).to_be_visible()
     page.get_by_role("link", name="Open").first.click()
@@ -74,17 +62,17 @@ def test_it_takes_a_pair_from_an_unsigned_start_to_a_healthy_relationship(
     page.locator("input[name^=goal_]").first.fill("30")
     page.get_by_role("button", name="Log the check-in").click()
     expect(page.get_by_text("Planned the first rehearsal of the roadmap talk.")).to_be_visible()
-    sign_out(page)
+    sign_out()
 
-    sign_in(page, base, mentor)
+    sign_in(mentor.email)
     page.goto(home)
     page.get_by_role("button", name=re.compile("^Sign version")).click()
     page.get_by_role("button", name="Confirm this check-in").click()
     page.locator("input[name=usefulness][value='5']").first.check()
     page.get_by_role("button", name="Send", exact=True).first.click()
-    sign_out(page)
+    sign_out()
 
-    sign_in(page, base, coordinator)
+    sign_in(coordinator.email)
     page.goto(home)
     expect(page.get_by_text("Signed by everyone")).to_be_visible()
     expect(page.get_by_text("Health: on track.")).to_be_visible()

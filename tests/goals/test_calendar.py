@@ -11,14 +11,15 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from goals import services
-from tests.goals.test_feedback_views import log_check_in, make_pair
+from tests.factories import RelationshipFactory
+from tests.goals.test_feedback_views import log_check_in
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def pair(cohort, mentor, mentee):
-    return make_pair(cohort, mentor, mentee)
+    return RelationshipFactory(cohort=cohort, mentor=mentor, mentee=mentee)
 
 
 @pytest.fixture

@@ -16,22 +16,9 @@ from goals import services
 from goals.models import CheckIn, Pulse, Reflection, SurveyAnswer, SurveyResponse
 from matching.models import Relationship, RelationshipMember
 from programs.models import Cohort, FeedbackQuestion
-from tests.factories import EnrolmentFactory, UserFactory
+from tests.factories import RelationshipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def make_pair(cohort: Cohort, mentor: User, mentee: User) -> Relationship:
-    """An active pair in `cohort`, started 30 days ago, of two people enrolled in it."""
-    relationship = Relationship.objects.create(
-        cohort=cohort, started_at=timezone.now() - dt.timedelta(days=30)
-    )
-    for user, role in ((mentor, "mentor"), (mentee, "mentee")):
-        enrolment = cohort.enrolments.filter(user=user).first() or EnrolmentFactory(
-            cohort=cohort, user=user, role=role
-        )
-        RelationshipMember.objects.create(relationship=relationship, enrolment=enrolment, role=role)
-    return relationship
 
 
 def member(relationship: Relationship, user: User) -> RelationshipMember:
@@ -62,16 +49,16 @@ def log_check_in(relationship: Relationship, user: User, **extra) -> CheckIn:
 @pytest.fixture
 def pair(cohort, mentor, mentee) -> Relationship:
     """Maya Mentor with Mo Mentee, active, in `cohort`."""
-    return make_pair(cohort, mentor, mentee)
+    return RelationshipFactory(cohort=cohort, mentor=mentor, mentee=mentee)
 
 
 @pytest.fixture
 def other_pair(cohort) -> Relationship:
     """Two other people in the same cohort: must never see `pair`'s pages."""
-    return make_pair(
-        cohort,
-        UserFactory(email="theo.mentor@example.org", display_name="Theo Mentor"),
-        UserFactory(email="dana.mentee@example.org", display_name="Dana Mentee"),
+    return RelationshipFactory(
+        cohort=cohort,
+        mentor=UserFactory(email="theo.mentor@example.org", display_name="Theo Mentor"),
+        mentee=UserFactory(email="dana.mentee@example.org", display_name="Dana Mentee"),
     )
 
 

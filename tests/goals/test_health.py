@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -12,14 +13,18 @@ TODAY = dt.date(2026, 3, 10)
 CADENCE = 14  # 1.5 c = 21 days, 2.5 c = 35 days
 
 
-def good_goal(**fields: object) -> GoalFacts:
-    values = {"status": "on_track", "progress": 60, "target_date": TODAY + dt.timedelta(days=60)}
+def good_goal(**fields: Any) -> GoalFacts:
+    values: dict[str, Any] = {
+        "status": "on_track",
+        "progress": 60,
+        "target_date": TODAY + dt.timedelta(days=60),
+    }
     return GoalFacts(**{**values, **fields})
 
 
-def facts(**fields: object) -> HealthFacts:
+def facts(**fields: Any) -> HealthFacts:
     """A healthy relationship, 60 days old, met a week ago, one goal going well."""
-    values: dict[str, object] = {
+    values: dict[str, Any] = {
         "started_on": TODAY - dt.timedelta(days=60),
         "cadence_days": CADENCE,
         "duration_weeks": 26,

@@ -21,7 +21,8 @@ from goals import selectors, services
 from goals.models import Agreement, PrivateNote, Reflection
 from matching import services as matching_services
 from notifications.models import OutboundEmail
-from tests.goals.test_feedback_views import log_check_in, make_pair, member
+from tests.factories import RelationshipFactory
+from tests.goals.test_feedback_views import log_check_in, member
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ ALL_MARKERS = (*PRIVATE_MARKERS, SHARED)
 
 @pytest.fixture
 def pair(cohort, mentor, mentee):
-    return make_pair(cohort, mentor, mentee)
+    return RelationshipFactory(cohort=cohort, mentor=mentor, mentee=mentee)
 
 
 @pytest.fixture
@@ -82,7 +83,7 @@ def _pages(pair, secrets) -> list[str]:
         reverse("goals:survey", args=[pair.pk, "final"]),
         reverse("goals:calendar_settings"),
         reverse("goals:cohort_feedback", args=[cohort]),
-        reverse("matching:relationship_list", args=[cohort]),
+        reverse("goals:relationship_list", args=[cohort]),
         reverse("matching:relationship_end", args=[pair.pk]),
         reverse("programs:enrolment_export", args=[cohort, "csv"]),
         reverse("programs:enrolment_export", args=[cohort, "xlsx"]),

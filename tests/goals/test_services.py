@@ -21,8 +21,8 @@ from goals.models import (
 )
 from matching import services as matching_services
 from matching.models import Relationship, RelationshipMember
-from programs.models import Cohort, Enrolment, FeedbackQuestion
-from tests.factories import EnrolmentFactory, UserFactory
+from programs.models import Cohort, FeedbackQuestion
+from tests.factories import RelationshipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,19 +37,6 @@ def frozen_clock():
         yield
 
 
-def pair_create(cohort: Cohort, mentor_user, mentee_user, *, days_ago: int = 30) -> Relationship:
-    """A pair written directly, as matching would have left it `days_ago` days ago."""
-    relationship = Relationship.objects.create(
-        cohort=cohort, started_at=NOW - dt.timedelta(days=days_ago)
-    )
-    for user, role in ((mentor_user, "mentor"), (mentee_user, "mentee")):
-        enrolment = Enrolment.objects.filter(cohort=cohort, user=user).first() or (
-            EnrolmentFactory(cohort=cohort, user=user, role=role)
-        )
-        RelationshipMember.objects.create(relationship=relationship, enrolment=enrolment, role=role)
-    return relationship
-
-
 @pytest.fixture
 def active_cohort(cohort):
     cohort.status = Cohort.Status.ACTIVE
@@ -62,7 +49,7 @@ def active_cohort(cohort):
 @pytest.fixture
 def relationship(active_cohort, mentor, mentee) -> Relationship:
     """Maya mentors Mo; they started 30 days ago."""
-    return pair_create(active_cohort, mentor, mentee)
+    return RelationshipFactory(cohort=active_cohort, mentor=mentor, mentee=mentee)
 
 
 @pytest.fixture
@@ -78,10 +65,10 @@ def mo(relationship) -> RelationshipMember:
 @pytest.fixture
 def other_relationship(active_cohort) -> Relationship:
     """Another pair of the same cohort: nothing of Maya and Mo's belongs to it."""
-    return pair_create(
-        active_cohort,
-        UserFactory(email="theo.mentor@example.org"),
-        UserFactory(email="dana.mentee@example.org"),
+    return RelationshipFactory(
+        cohort=active_cohort,
+        mentor=UserFactory(email="theo.mentor@example.org"),
+        mentee=UserFactory(email="dana.mentee@example.org"),
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -82,7 +83,7 @@ def make_person(cohort: Cohort) -> MakePerson:
         time_zone: str = "Europe/London",
         status: str = Enrolment.Status.APPROVED,
         capacity: int | None = None,
-        **fields: object,
+        **fields: Any,
     ) -> Enrolment:
         enrolment_fields = {
             key: fields.pop(key)

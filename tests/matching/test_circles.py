@@ -241,13 +241,16 @@ def circle_objective(circles: Grouping, people: list[Person], settings: MatchSet
     total = 0.0
     for leaders, members in circles:
         for i in members:
-            total += np.mean(
-                [
-                    scoring.pair_score(
-                        scoring.pair_components(by_id[i], by_id[j], settings)[0], settings.weights
-                    )
-                    for j in leaders
-                ]
+            total += float(
+                np.mean(
+                    [
+                        scoring.pair_score(
+                            scoring.pair_components(by_id[i], by_id[j], settings)[0],
+                            settings.weights,
+                        )
+                        for j in leaders
+                    ]
+                )
             )
         for a, b in itertools.combinations(members, 2):
             wanted, too = by_id[a].develop, by_id[b].develop
@@ -266,7 +269,7 @@ def test_it_reaches_the_best_grouping_of_small_cohorts_found_by_trying_every_one
         leads = [p for p in people if p.role == "mentor"]
         best = None
         for sides in itertools.product(range(2), repeat=len(mentees)):
-            circles = [
+            circles: list[tuple[tuple[int, ...], tuple[int, ...]]] = [
                 ((lead.id,), tuple(m.id for m, s in zip(mentees, sides, strict=True) if s == c))
                 for c, lead in enumerate(leads)
             ]

@@ -128,7 +128,7 @@ def test_it_never_breaks_a_capacity_or_a_hard_rule(seed):
 
     result = match(people=people, settings=settings)
 
-    load = {}
+    load: dict[int, int] = {}
     for pair in result.pairs:
         load[pair.mentor_id] = load.get(pair.mentor_id, 0) + 1
         assert (

@@ -114,14 +114,6 @@ def people(self_service, mentor, mentee, speaking):
     return SimpleNamespace(mentee=mo, first=maya, second=ravi, third=sam)
 
 
-def sign_in(client, request, persona: str):
-    if persona == "anonymous":
-        return None
-    user = request.getfixturevalue(persona)
-    client.force_login(user)
-    return user
-
-
 def recommendations_url(enrolment: Enrolment) -> str:
     return reverse("matching:recommendations", args=[enrolment.pk])
 
@@ -179,9 +171,9 @@ def expect(response, persona: str, allowed: tuple[str, ...], ok: int) -> None:
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_it_shows_recommendations_to_their_mentee_only(
-    client, request, people, other_mentee, coordinator, other_coordinator, outsider, persona
+    client, sign_in, people, other_mentee, coordinator, other_coordinator, outsider, persona
 ):
-    sign_in(client, request, persona)
+    sign_in(persona)
 
     response = client.get(recommendations_url(people.mentee))
 
@@ -190,9 +182,9 @@ def test_it_shows_recommendations_to_their_mentee_only(
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_it_withdraws_requests_for_their_mentee_only(
-    client, request, sent, people, other_mentee, coordinator, other_coordinator, outsider, persona
+    client, sign_in, sent, people, other_mentee, coordinator, other_coordinator, outsider, persona
 ):
-    sign_in(client, request, persona)
+    sign_in(persona)
 
     response = client.post(reverse("matching:request_withdraw", args=[people.mentee.pk]))
 
@@ -203,10 +195,10 @@ def test_it_withdraws_requests_for_their_mentee_only(
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_it_takes_an_answer_from_the_requests_mentee_only(
-    client, request, sent, people, other_mentee, coordinator, other_coordinator, outsider, persona
+    client, sign_in, sent, people, other_mentee, coordinator, other_coordinator, outsider, persona
 ):
     services.mentor_request_ask(request=sent, by_user=people.first.user, question="When?")
-    sign_in(client, request, persona)
+    sign_in(persona)
 
     response = client.post(
         reverse("matching:request_answer", args=[sent.pk]), {"answer": "Tuesdays."}
@@ -219,9 +211,9 @@ def test_it_takes_an_answer_from_the_requests_mentee_only(
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_it_shows_each_person_only_the_requests_sent_to_them(
-    client, request, sent, people, other_mentee, coordinator, other_coordinator, outsider, persona
+    client, sign_in, sent, people, other_mentee, coordinator, other_coordinator, outsider, persona
 ):
-    sign_in(client, request, persona)
+    sign_in(persona)
 
     response = client.get(reverse("matching:request_inbox"))
 
@@ -233,9 +225,9 @@ def test_it_shows_each_person_only_the_requests_sent_to_them(
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_it_lets_only_the_asked_mentor_respond(
-    client, request, sent, people, other_mentee, coordinator, other_coordinator, outsider, persona
+    client, sign_in, sent, people, other_mentee, coordinator, other_coordinator, outsider, persona
 ):
-    sign_in(client, request, persona)
+    sign_in(persona)
 
     response = client.post(
         reverse("matching:request_respond", args=[sent.pk]), {"action": "accept"}

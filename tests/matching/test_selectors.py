@@ -13,7 +13,7 @@ from matching import selectors, services
 from matching.engine import Weights
 from matching.models import MatchingConfig, MentorRequest, Relationship, RelationshipMember
 from programs.models import Cohort, Enrolment, Program
-from tests.factories import CohortFactory, ProfileFactory, UserFactory
+from tests.factories import CohortFactory, ProfileFactory, RelationshipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,18 +33,13 @@ def past_relationship(program: Program, *pairs_of_users) -> Cohort:
         ends_on=dt.date(2026, 3, 1),
     )
     for mentor_user, mentee_user in pairs_of_users:
-        relationship = Relationship.objects.create(
+        RelationshipFactory(
             cohort=old,
+            mentor=mentor_user,
+            mentee=mentee_user,
             status=Relationship.Status.ENDED,
             started_at=timezone.now() - dt.timedelta(days=300),
         )
-        for user, role in ((mentor_user, "mentor"), (mentee_user, "mentee")):
-            enrolment = Enrolment.objects.create(
-                cohort=old, user=user, role=role, status=Enrolment.Status.APPROVED
-            )
-            RelationshipMember.objects.create(
-                relationship=relationship, enrolment=enrolment, role=role
-            )
     return old
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import time_machine
@@ -37,7 +38,7 @@ def refusal(call: Callable, **kwargs: object) -> list[str]:
     return error.value.messages
 
 
-def finished_run(cohort: Cohort, by, **kwargs: object) -> MatchRun:
+def finished_run(cohort: Cohort, by, **kwargs: Any) -> MatchRun:
     """Create a run and execute it as the worker would once the transaction commits."""
     run = services.match_run_create(cohort=cohort, created_by=by, **kwargs)
     return services.match_run_execute(run_id=run.pk)
@@ -225,7 +226,7 @@ def test_it_marks_a_failed_run_and_leaves_earlier_runs_alone(
     def boom(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("matching.services.match", boom)
+    monkeypatch.setattr("matching.services.runs.match", boom)
     failed = finished_run(matching_cohort, coordinator)
 
     assert failed.status == MatchRun.Status.FAILED

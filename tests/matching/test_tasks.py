@@ -79,14 +79,14 @@ def test_it_goes_on_past_a_request_that_fails_and_retries_it_next_time(
     due_requests, monkeypatch, mailoutbox, django_capture_on_commit_callbacks
 ):
     p = due_requests
-    send_next = services._request_send_next
+    send_next = services.requests._request_send_next
 
     def fails_for_mo(*, mentee):
         if mentee.pk == p.mo.pk:
             raise RuntimeError("mail server down")
         return send_next(mentee=mentee)
 
-    monkeypatch.setattr(services, "_request_send_next", fails_for_mo)
+    monkeypatch.setattr(services.requests, "_request_send_next", fails_for_mo)
     later = NOW + dt.timedelta(days=6)
     with (
         time_machine.travel(later, tick=False),

@@ -3,6 +3,8 @@ and its body (which can hold sign-in links) kept from everyone's eyes, admins in
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
@@ -17,8 +19,8 @@ class Rollback(Exception):
     pass
 
 
-def queue_one(**overrides: object) -> OutboundEmail:
-    fields = {
+def queue_one(**overrides: Any) -> OutboundEmail:
+    fields: dict[str, Any] = {
         "to": ["maya.mentor@example.org"],
         "subject": "[Mentorship] You have a new mentee",
         "text_body": "Say hello to Mo.",

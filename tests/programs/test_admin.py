@@ -43,6 +43,7 @@ def test_it_keeps_the_enrolment_changelist_query_count_flat(client, admin_user, 
     EnrolmentFactory.create_batch(5, cohort=cohort)
     with CaptureQueriesContext(connection) as few:
         client.get(reverse("admin:programs_enrolment_changelist"))
+    assert len(few) == 8
     EnrolmentFactory.create_batch(60, cohort=cohort)
     with CaptureQueriesContext(connection) as many:
         client.get(reverse("admin:programs_enrolment_changelist"))

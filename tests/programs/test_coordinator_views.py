@@ -8,7 +8,7 @@ import datetime as dt
 import io
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -17,6 +17,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 
 from accounts.models import User
 from programs import services
@@ -59,14 +60,6 @@ def world(program, other_program, cohort, mentor, mentee) -> World:
     )
     newcomer = UserFactory(email="nina.newcomer@example.org", display_name="Nina Newcomer")
     return World(program=program, cohort=cohort, applicant=applicant, newcomer=newcomer)
-
-
-def sign_in(client, request, persona: str) -> User | None:
-    if persona == "anonymous":
-        return None
-    user = request.getfixturevalue(persona)
-    client.force_login(user)
-    return user
 
 
 def allow_program_creation(user: User) -> User:
@@ -219,10 +212,10 @@ ENDPOINTS: dict[str, tuple[str, str, Any, Any]] = {
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS))
-def test_it_lets_only_the_programs_coordinator_in(client, request, world, endpoint, persona):
+def test_it_lets_only_the_programs_coordinator_in(client, sign_in, world, endpoint, persona):
     url_name, method, args, data = ENDPOINTS[endpoint]
     url = reverse(f"programs:{url_name}", args=args(world))
-    sign_in(client, request, persona)
+    sign_in(persona)
     before = snapshot(world)
 
     response = client.get(url) if method == "get" else client.post(url, data(world))
@@ -241,8 +234,8 @@ def test_it_lets_only_the_programs_coordinator_in(client, request, world, endpoi
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_it_lists_only_the_programs_a_person_coordinates(client, request, world, persona):
-    sign_in(client, request, persona)
+def test_it_lists_only_the_programs_a_person_coordinates(client, sign_in, world, persona):
+    sign_in(persona)
 
     response = client.get(reverse("programs:program_list"))
 
@@ -258,9 +251,9 @@ def test_it_lists_only_the_programs_a_person_coordinates(client, request, world,
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_it_lets_only_people_allowed_to_create_programs_open_the_form(
-    client, request, world, persona
+    client, sign_in, world, persona
 ):
-    sign_in(client, request, persona)
+    sign_in(persona)
 
     response = client.get(reverse("programs:program_create"))
 
@@ -806,7 +799,7 @@ def test_it_exports_xlsx_with_the_same_rows(client, coordinator, cohort, mentor,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     assert response["Content-Disposition"] == 'attachment; filename="spring-participants.xlsx"'
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = cast(Worksheet, load_workbook(io.BytesIO(response.content)).active)
     xlsx_rows = [[cell or "" for cell in row] for row in sheet.iter_rows(values_only=True)]
     # What a participant typed stays text, never a formula: the XLSX stores it as text, the CSV
     # with the leading apostrophe that makes a spreadsheet show it as text.
@@ -853,6 +846,7 @@ def test_it_runs_a_fixed_number_of_queries_however_many_people(
 
     with CaptureQueriesContext(connection) as at_50:
         assert client.get(url).status_code == 200
+    assert len(at_50) == {"enrolment_list": 10, "cohort_detail": 15}[url_name]
     enrol(cohort, 450)
     with django_assert_num_queries(len(at_50)):
         assert client.get(url).status_code == 200
@@ -868,6 +862,7 @@ def test_it_lists_programs_in_a_fixed_number_of_queries(
 
     with CaptureQueriesContext(connection) as few:
         client.get(url)
+    assert len(few) == 9
     for program in ProgramFactory.create_batch(20, coordinators=[coordinator]):
         CohortFactory.create_batch(2, program=program)
     with django_assert_num_queries(len(few)):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from typing import cast
 
 import openpyxl
 import pytest
@@ -16,8 +17,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl.worksheet.worksheet import Worksheet
 
-import programs.services as services_module
+import programs.services.participant_imports as services_module
 from accounts.models import Profile, User
 from programs import services
 from programs.models import (
@@ -337,7 +339,7 @@ def test_invite_refuses_a_file_not_imported_yet(cohort, coordinator):
 
 def test_it_imports_an_excel_file(cohort, coordinator):
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
+    sheet = cast(Worksheet, workbook.active)
     sheet.append(["Work email", "Joining as", "First name", "Surname", "Capacity (mentors only)"])
     sheet.append(["kim.kent@example.org", "Mentor", "Kim", "Kent", 2])
     sheet.append([None, None, None, None, None])

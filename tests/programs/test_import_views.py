@@ -50,14 +50,6 @@ def make_import(cohort, coordinator, content: bytes = GOOD_FILE) -> ParticipantI
     )
 
 
-def sign_in(client, request, persona: str) -> User | None:
-    if persona == "anonymous":
-        return None
-    user = request.getfixturevalue(persona)
-    client.force_login(user)
-    return user
-
-
 def messages_of(response) -> list[str]:
     """The messages waiting for the next page, oldest first."""
     return [str(message) for message in get_messages(response.wsgi_request)]
@@ -81,10 +73,10 @@ def pending(cohort, coordinator) -> ParticipantImport:
     ],
 )
 def test_only_the_programs_coordinators_reach_the_import(
-    client, request, pending, other_program, mentor, mentee, persona, url_name, method,
+    client, sign_in, pending, other_program, mentor, mentee, persona, url_name, method,
     on_cohort, coordinator_status,
 ):  # fmt: skip
-    sign_in(client, request, persona)
+    sign_in(persona)
     url = reverse(f"programs:{url_name}", args=[pending.cohort_id if on_cohort else pending.pk])
 
     response = getattr(client, method)(url)

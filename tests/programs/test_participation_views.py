@@ -32,14 +32,6 @@ pytestmark = pytest.mark.django_db
 PERSONAS = ["coordinator", "other_coordinator", "mentor", "mentee", "outsider", "anonymous"]
 
 
-def sign_in(client, request, persona: str):
-    if persona == "anonymous":
-        return None
-    user = request.getfixturevalue(persona)
-    client.force_login(user)
-    return user
-
-
 def apply_url(cohort: Cohort) -> str:
     return reverse("programs:apply", args=[cohort.application_token])
 
@@ -79,10 +71,10 @@ def vocabulary(db):
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("url_name", ["my_enrolment", "my_enrolment_edit", "my_enrolment_withdraw"])
 def test_it_shows_an_enrolment_to_its_participant_only(
-    client, request, mentee, mentor, coordinator, other_coordinator, outsider, persona, url_name
+    client, sign_in, mentee, mentor, coordinator, other_coordinator, outsider, persona, url_name
 ):
     enrolment = Enrolment.objects.get(user=mentee)
-    sign_in(client, request, persona)
+    sign_in(persona)
 
     response = client.get(reverse(f"programs:{url_name}", args=[enrolment.pk]))
 
@@ -97,9 +89,9 @@ def test_it_shows_an_enrolment_to_its_participant_only(
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_it_shows_the_application_page_to_everyone(
-    client, request, cohort, mentee, mentor, persona
+    client, sign_in, cohort, mentee, mentor, persona
 ):
-    sign_in(client, request, persona)
+    sign_in(persona)
 
     response = client.get(apply_url(cohort))
 
@@ -118,8 +110,8 @@ def test_it_shows_the_application_page_to_everyone(
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_it_lets_only_signed_in_people_edit_their_profile(client, request, cohort, persona):
-    sign_in(client, request, persona)
+def test_it_lets_only_signed_in_people_edit_their_profile(client, sign_in, cohort, persona):
+    sign_in(persona)
 
     response = client.get(reverse("programs:profile_edit"))
 
@@ -255,10 +247,10 @@ def test_it_tells_a_person_who_applies_twice_they_already_have_a_place(client, c
 
 
 @pytest.mark.parametrize("persona", ["outsider", "anonymous"])
-def test_it_shows_a_closed_page_outside_the_window(client, request, cohort, persona):
+def test_it_shows_a_closed_page_outside_the_window(client, sign_in, cohort, persona):
     cohort.enrolment_closes_on = timezone.localdate() - dt.timedelta(days=1)
     cohort.save()
-    sign_in(client, request, persona)
+    sign_in(persona)
 
     response = client.post(apply_url(cohort), application())
 
