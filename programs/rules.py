@@ -7,6 +7,8 @@ They sit below both `selectors` (which explain why a step cannot be taken yet) a
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from .models import Cohort, Enrolment, Program
 
 # --- Messages people see (tests assert on these).
@@ -57,19 +59,25 @@ COORDINATOR_SETTABLE_STATUSES = (
     Enrolment.Status.WAITLISTED,
     Enrolment.Status.DECLINED,
 )
-PROGRAM_SETTINGS_FIELDS = (
-    "name",
-    "description",
-    "kind",
-    "meeting_cadence_days",
-    "length_weeks",
-    "default_mentor_capacity",
-    "circle_size",
-    "mentors_per_circle",
-    "mentees_may_request",
-    "allows_external_mentors",
-    "agreement_template",
-)
+
+
+class ProgramSettings(TypedDict, total=False):
+    """What a coordinator sets on a program (the settings form, nothing else)."""
+
+    name: str
+    description: str
+    kind: str
+    meeting_cadence_days: int
+    length_weeks: int
+    default_mentor_capacity: int
+    circle_size: int
+    mentors_per_circle: int
+    mentees_may_request: bool
+    allows_external_mentors: bool
+    agreement_template: str
+
+
+PROGRAM_SETTINGS_FIELDS = tuple(ProgramSettings.__annotations__)
 
 
 def program_roles(program: Program) -> frozenset[str]:

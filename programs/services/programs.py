@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Unpack
+
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
-from common.unset import UNSET, Unset, passed_values
 from programs.models import (
     COORDINATORS_GROUP,
     COORDINATORS_GROUP_PERMISSIONS,
@@ -18,6 +19,7 @@ from programs.rules import (
     PROGRAM_KIND_FIXED,
     PROGRAM_NEEDS_A_COORDINATOR,
     PROGRAM_SETTINGS_FIELDS,
+    ProgramSettings,
 )
 from programs.selectors import (
     program_kind_is_fixed,
@@ -36,26 +38,19 @@ def coordinators_group_ensure() -> Group:
     return group
 
 
+def _settings_checked(settings: ProgramSettings) -> ProgramSettings:
+    """Refuse a setting the program does not have, rather than ignore a misspelt one."""
+    unknown = sorted(set(settings) - set(PROGRAM_SETTINGS_FIELDS))
+    if unknown:
+        raise TypeError(f"Programs have no setting {', '.join(unknown)}.")
+    return settings
+
+
 @transaction.atomic
-def program_create(
-    *,
-    created_by: User,
-    name: str,
-    description: str | Unset = UNSET,
-    kind: str | Unset = UNSET,
-    meeting_cadence_days: int | Unset = UNSET,
-    length_weeks: int | Unset = UNSET,
-    default_mentor_capacity: int | Unset = UNSET,
-    circle_size: int | Unset = UNSET,
-    mentors_per_circle: int | Unset = UNSET,
-    mentees_may_request: bool | Unset = UNSET,
-    allows_external_mentors: bool | Unset = UNSET,
-    agreement_template: str | Unset = UNSET,
-) -> Program:
+def program_create(*, created_by: User, **settings: Unpack[ProgramSettings]) -> Program:
     """Create a program (a setting not passed takes the model's default); its creator becomes its
     first coordinator."""
-    settings = passed_values(locals(), PROGRAM_SETTINGS_FIELDS)
-    program = Program(**settings)
+    program = Program(**_settings_checked(settings))
     program.full_clean()
     program.save()
     program.coordinators.add(created_by)
@@ -63,23 +58,9 @@ def program_create(
 
 
 @transaction.atomic
-def program_update(
-    *,
-    program: Program,
-    name: str | Unset = UNSET,
-    description: str | Unset = UNSET,
-    kind: str | Unset = UNSET,
-    meeting_cadence_days: int | Unset = UNSET,
-    length_weeks: int | Unset = UNSET,
-    default_mentor_capacity: int | Unset = UNSET,
-    circle_size: int | Unset = UNSET,
-    mentors_per_circle: int | Unset = UNSET,
-    mentees_may_request: bool | Unset = UNSET,
-    allows_external_mentors: bool | Unset = UNSET,
-    agreement_template: str | Unset = UNSET,
-) -> Program:
+def program_update(*, program: Program, **settings: Unpack[ProgramSettings]) -> Program:
     """Change the settings passed; the rest stay. The kind is fixed once people are matched."""
-    settings = passed_values(locals(), PROGRAM_SETTINGS_FIELDS)
+    _settings_checked(settings)
     if settings.get("kind", program.kind) != program.kind and program_kind_is_fixed(
         program=program
     ):

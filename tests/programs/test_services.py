@@ -485,3 +485,12 @@ def test_it_refuses_a_circle_with_no_seat_for_a_mentee(coordinator):
         )
 
     assert "at least one mentee" in str(error.value)
+
+
+def test_it_refuses_a_misspelt_program_setting_instead_of_ignoring_it(program):
+    # mypy refuses the misspelling too (hence the ignore); this is the refusal at run time.
+    with pytest.raises(TypeError, match="no setting nmae"):
+        services.program_update(program=program, nmae="Renamed")  # type: ignore[call-arg]
+
+    program.refresh_from_db()
+    assert program.name == "Leadership Mentoring"
