@@ -29,3 +29,57 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)}"
+
+
+class Notification(models.Model):
+    """One message to one person: shown in their notification centre (when they have an account)
+    and emailed. Its `key` names what it is about (kind, object, recipient and, for a repeating
+    reminder, the period), and a key is notified once: a service or sweep that runs twice, or two
+    at once, sends nothing twice."""
+
+    class Kind(models.TextChoices):
+        # The values are the names of the email templates (templates/emails/<kind>-*.txt).
+        INVITATION = "invitation", "Invitation to a cohort"
+        INVITATION_RENEWAL_REQUEST = "invitation-renewal-request", "Request for a new invitation"
+        MATCH_PUBLISHED = "match-published", "You are matched"
+        CHECK_IN_LOGGED = "check-in-logged", "A meeting was logged"
+        AGREEMENT_CHANGED = "agreement-changed", "The agreement changed"
+        MENTOR_REQUEST = "mentor-request", "A mentee asks you to mentor them"
+        MENTOR_REQUEST_ACCEPTED = "mentor-request-accepted", "Your mentor request was accepted"
+        MENTOR_REQUEST_DECLINED = "mentor-request-declined", "Your mentor request was declined"
+        MENTOR_REQUEST_QUESTION = "mentor-request-question", "A mentor asks about your request"
+        MENTOR_REQUEST_ANSWERED = "mentor-request-answered", "A mentee answered your question"
+        MENTOR_REQUEST_EXPIRED = "mentor-request-expired", "A mentor request expired"
+        MENTOR_REQUEST_NONE_LEFT = "mentor-request-none-left", "No mentor choices left"
+        RELATIONSHIP_ENDED = "relationship-ended", "A relationship ended early"
+        RELATIONSHIP_CLOSED = "relationship-closed", "A relationship closed"
+
+    recipient = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        help_text="Empty for an invitation to an address that has no account yet.",
+    )
+    email = models.EmailField(help_text="Where the email went.")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    key = models.CharField(max_length=200, unique=True)
+    title = models.CharField(max_length=300)
+    url = models.CharField(max_length=500, blank=True, help_text="The page to act on.")
+    outbound_email = models.OneToOneField(
+        OutboundEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="notification"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} → {self.email}"
+
+    @property
+    def is_unread(self) -> bool:
+        return self.read_at is None
