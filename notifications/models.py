@@ -14,6 +14,9 @@ class OutboundEmail(models.Model):
         FAILED = "failed", "Failed"
 
     to = models.JSONField(help_text="Recipient addresses.")
+    headers = models.JSONField(
+        default=dict, blank=True, help_text="Extra headers, e.g. List-Unsubscribe."
+    )
     subject = models.CharField(max_length=300)
     text_body = models.TextField(blank=True)
     html_body = models.TextField(blank=True)
@@ -53,6 +56,27 @@ class Notification(models.Model):
         MENTOR_REQUEST_NONE_LEFT = "mentor-request-none-left", "No mentor choices left"
         RELATIONSHIP_ENDED = "relationship-ended", "A relationship ended early"
         RELATIONSHIP_CLOSED = "relationship-closed", "A relationship closed"
+        # Reminders, from the periodic sweep (notifications/rules.py).
+        CHECK_IN_DUE = "check-in-due", "A check-in is due"
+        CHECK_IN_OVERDUE = "check-in-overdue", "A check-in is overdue"
+        CHECK_IN_TO_CONFIRM = "check-in-to-confirm", "A meeting waits for your confirmation"
+        MEETINGS_TO_RATE = "meetings-to-rate", "Meetings to rate"
+        AGREEMENT_UNSIGNED = "agreement-unsigned", "The agreement is not signed yet"
+        GOAL_DUE_SOON = "goal-due-soon", "A goal's target date is near"
+        GOAL_OVERDUE = "goal-overdue", "A goal is past its target date"
+        SURVEY_OPEN = "survey-open", "A feedback survey is open"
+        SURVEY_UNANSWERED = "survey-unanswered", "A feedback survey waits for your answers"
+        REQUEST_UNANSWERED = "request-unanswered", "A mentee's request waits for your answer"
+        INVITATION_UNACCEPTED = "invitation-unaccepted", "Your invitation is not accepted yet"
+        RELATIONSHIP_AT_RISK = "relationship-at-risk", "A relationship is at risk"
+        COORDINATOR_DIGEST = "coordinator-digest", "Weekly summary for coordinators"
+        DAILY_DIGEST = "daily-digest", "Your reminders for today"
+        ANNOUNCEMENT = "announcement", "Announcement from a coordinator"
+
+    class Delivery(models.TextChoices):
+        EMAIL_NOW = "now", "Email now"
+        EMAIL_DAILY = "daily", "In the next daily email"
+        IN_APP = "in-app", "In the app only"
 
     recipient = models.ForeignKey(
         "accounts.User",
@@ -67,6 +91,13 @@ class Notification(models.Model):
     key = models.CharField(max_length=200, unique=True)
     title = models.CharField(max_length=300)
     url = models.CharField(max_length=500, blank=True, help_text="The page to act on.")
+    delivery = models.CharField(
+        max_length=8,
+        choices=Delivery.choices,
+        default=Delivery.EMAIL_NOW,
+        help_text="Reminders wait for the person's daily email; a kind they turned off stays "
+        "in the app.",
+    )
     outbound_email = models.OneToOneField(
         OutboundEmail, null=True, blank=True, on_delete=models.SET_NULL, related_name="notification"
     )
@@ -75,7 +106,10 @@ class Notification(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        indexes = [models.Index(fields=["recipient", "read_at", "created_at"])]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "created_at"]),
+            models.Index(fields=["delivery", "outbound_email"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.title} → {self.email}"
@@ -83,3 +117,39 @@ class Notification(models.Model):
     @property
     def is_unread(self) -> bool:
         return self.read_at is None
+
+
+# Messages a person cannot turn off: they answer something the person did, or carry an
+# invitation they need. Reminders, digests and announcements can be turned off per kind.
+TRANSACTIONAL_KINDS = frozenset(
+    {
+        Notification.Kind.INVITATION,
+        Notification.Kind.INVITATION_RENEWAL_REQUEST,
+        Notification.Kind.MATCH_PUBLISHED,
+        Notification.Kind.MENTOR_REQUEST_ACCEPTED,
+        Notification.Kind.MENTOR_REQUEST_DECLINED,
+        Notification.Kind.MENTOR_REQUEST_NONE_LEFT,
+        Notification.Kind.RELATIONSHIP_ENDED,
+        Notification.Kind.RELATIONSHIP_CLOSED,
+    }
+)
+
+
+class NotificationPreference(models.Model):
+    """A kind of message a person does not want by email (it still reaches their notification
+    centre). No row: they get it."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=40, choices=Notification.Kind.choices)
+    email = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} by email {'on' if self.email else 'off'}"

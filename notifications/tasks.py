@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .services import MAX_SEND_ATTEMPTS, email_send
+from .services.outbound import MAX_SEND_ATTEMPTS, email_send
 
 
 @shared_task(

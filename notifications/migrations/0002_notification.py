@@ -13,15 +13,21 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AddField(
+            model_name='outboundemail',
+            name='headers',
+            field=models.JSONField(blank=True, default=dict, help_text='Extra headers, e.g. List-Unsubscribe.'),
+        ),
         migrations.CreateModel(
             name='Notification',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('email', models.EmailField(help_text='Where the email went.', max_length=254)),
-                ('kind', models.CharField(choices=[('invitation', 'Invitation to a cohort'), ('invitation-renewal-request', 'Request for a new invitation'), ('match-published', 'You are matched'), ('check-in-logged', 'A meeting was logged'), ('agreement-changed', 'The agreement changed'), ('mentor-request', 'A mentee asks you to mentor them'), ('mentor-request-accepted', 'Your mentor request was accepted'), ('mentor-request-declined', 'Your mentor request was declined'), ('mentor-request-question', 'A mentor asks about your request'), ('mentor-request-answered', 'A mentee answered your question'), ('mentor-request-expired', 'A mentor request expired'), ('mentor-request-none-left', 'No mentor choices left'), ('relationship-ended', 'A relationship ended early'), ('relationship-closed', 'A relationship closed')], max_length=40)),
+                ('kind', models.CharField(choices=[('invitation', 'Invitation to a cohort'), ('invitation-renewal-request', 'Request for a new invitation'), ('match-published', 'You are matched'), ('check-in-logged', 'A meeting was logged'), ('agreement-changed', 'The agreement changed'), ('mentor-request', 'A mentee asks you to mentor them'), ('mentor-request-accepted', 'Your mentor request was accepted'), ('mentor-request-declined', 'Your mentor request was declined'), ('mentor-request-question', 'A mentor asks about your request'), ('mentor-request-answered', 'A mentee answered your question'), ('mentor-request-expired', 'A mentor request expired'), ('mentor-request-none-left', 'No mentor choices left'), ('relationship-ended', 'A relationship ended early'), ('relationship-closed', 'A relationship closed'), ('check-in-due', 'A check-in is due'), ('check-in-overdue', 'A check-in is overdue'), ('check-in-to-confirm', 'A meeting waits for your confirmation'), ('meetings-to-rate', 'Meetings to rate'), ('agreement-unsigned', 'The agreement is not signed yet'), ('goal-due-soon', "A goal's target date is near"), ('goal-overdue', 'A goal is past its target date'), ('survey-open', 'A feedback survey is open'), ('survey-unanswered', 'A feedback survey waits for your answers'), ('request-unanswered', "A mentee's request waits for your answer"), ('invitation-unaccepted', 'Your invitation is not accepted yet'), ('relationship-at-risk', 'A relationship is at risk'), ('coordinator-digest', 'Weekly summary for coordinators'), ('daily-digest', 'Your reminders for today'), ('announcement', 'Announcement from a coordinator')], max_length=40)),
                 ('key', models.CharField(max_length=200, unique=True)),
                 ('title', models.CharField(max_length=300)),
                 ('url', models.CharField(blank=True, help_text='The page to act on.', max_length=500)),
+                ('delivery', models.CharField(choices=[('now', 'Email now'), ('daily', 'In the next daily email'), ('in-app', 'In the app only')], default='now', help_text="Reminders wait for the person's daily email; a kind they turned off stays in the app.", max_length=8)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('read_at', models.DateTimeField(blank=True, null=True)),
                 ('outbound_email', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='notification', to='notifications.outboundemail')),
@@ -29,7 +35,20 @@ class Migration(migrations.Migration):
             ],
             options={
                 'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['recipient', 'read_at', 'created_at'], name='notificatio_recipie_da81fd_idx')],
+                'indexes': [models.Index(fields=['recipient', 'read_at', 'created_at'], name='notificatio_recipie_da81fd_idx'), models.Index(fields=['delivery', 'outbound_email'], name='notificatio_deliver_6927f1_idx')],
+            },
+        ),
+        migrations.CreateModel(
+            name='NotificationPreference',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('invitation', 'Invitation to a cohort'), ('invitation-renewal-request', 'Request for a new invitation'), ('match-published', 'You are matched'), ('check-in-logged', 'A meeting was logged'), ('agreement-changed', 'The agreement changed'), ('mentor-request', 'A mentee asks you to mentor them'), ('mentor-request-accepted', 'Your mentor request was accepted'), ('mentor-request-declined', 'Your mentor request was declined'), ('mentor-request-question', 'A mentor asks about your request'), ('mentor-request-answered', 'A mentee answered your question'), ('mentor-request-expired', 'A mentor request expired'), ('mentor-request-none-left', 'No mentor choices left'), ('relationship-ended', 'A relationship ended early'), ('relationship-closed', 'A relationship closed'), ('check-in-due', 'A check-in is due'), ('check-in-overdue', 'A check-in is overdue'), ('check-in-to-confirm', 'A meeting waits for your confirmation'), ('meetings-to-rate', 'Meetings to rate'), ('agreement-unsigned', 'The agreement is not signed yet'), ('goal-due-soon', "A goal's target date is near"), ('goal-overdue', 'A goal is past its target date'), ('survey-open', 'A feedback survey is open'), ('survey-unanswered', 'A feedback survey waits for your answers'), ('request-unanswered', "A mentee's request waits for your answer"), ('invitation-unaccepted', 'Your invitation is not accepted yet'), ('relationship-at-risk', 'A relationship is at risk'), ('coordinator-digest', 'Weekly summary for coordinators'), ('daily-digest', 'Your reminders for today'), ('announcement', 'Announcement from a coordinator')], max_length=40)),
+                ('email', models.BooleanField(default=False)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notification_preferences', to=settings.AUTH_USER_MODEL)),
+            ],
+            options={
+                'constraints': [models.UniqueConstraint(fields=('user', 'kind'), name='notification_preference_once')],
             },
         ),
     ]

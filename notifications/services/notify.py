@@ -1,80 +1,20 @@
+"""The one way a message reaches a person: notify(), and marking what they have read."""
+
 from __future__ import annotations
 
-import logging
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from .email import email_render
-from .models import Notification, OutboundEmail
+from notifications.email import email_render
+from notifications.models import TRANSACTIONAL_KINDS, Notification, NotificationPreference
+
+from .outbound import email_queue
 
 if TYPE_CHECKING:
     from accounts.models import User
-
-logger = logging.getLogger(__name__)
-
-MAX_SEND_ATTEMPTS = 5
-
-
-@transaction.atomic
-def email_queue(
-    *, to: list[str], subject: str, text_body: str, html_body: str = ""
-) -> OutboundEmail:
-    """Store an email and send it from a worker once the surrounding transaction commits.
-
-    If the transaction rolls back, neither the row nor the task exists: no email about something
-    that did not happen."""
-    from .tasks import email_send_task
-
-    email = OutboundEmail.objects.create(
-        to=to, subject=subject[:300], text_body=text_body, html_body=html_body
-    )
-    transaction.on_commit(partial(email_send_task.delay, email_id=email.pk))
-    return email
-
-
-def email_send(*, email_id: int) -> bool:
-    """Send a queued email. Returns False when there was nothing to do (already sent, or claimed
-    by another worker), so running it twice sends once.
-
-    The row is claimed with a conditional UPDATE before the SMTP call; bodies are erased once sent
-    because they can hold sign-in and password-reset links."""
-    claimed = OutboundEmail.objects.filter(
-        pk=email_id, status__in=[OutboundEmail.Status.QUEUED, OutboundEmail.Status.FAILED]
-    ).update(status=OutboundEmail.Status.SENDING)
-    if not claimed:
-        return False
-    email = OutboundEmail.objects.get(pk=email_id)
-    message = EmailMultiAlternatives(
-        subject=email.subject,
-        body=email.text_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=email.to,
-    )
-    if email.html_body:
-        message.attach_alternative(email.html_body, "text/html")
-    try:
-        message.send()
-    except Exception as error:
-        attempts = email.attempts + 1
-        OutboundEmail.objects.filter(pk=email_id).update(
-            status=OutboundEmail.Status.FAILED, attempts=attempts, last_error=str(error)[:2000]
-        )
-        logger.warning("email %s failed (attempt %s): %s", email_id, attempts, error)
-        raise
-    OutboundEmail.objects.filter(pk=email_id).update(
-        status=OutboundEmail.Status.SENT,
-        attempts=email.attempts + 1,
-        sent_at=timezone.now(),
-        text_body="",
-        html_body="",
-        last_error="",
-    )
-    return True
 
 
 def notification_key(
@@ -95,6 +35,7 @@ def notify(
     context: dict[str, Any],
     url: str = "",
     period: str = "",
+    delivery: Notification.Delivery = Notification.Delivery.EMAIL_NOW,
 ) -> Notification | None:
     """The one way a message leaves the product: render the email for the recipient (in their
     own time zone), record it in their notification centre, and queue the email to be sent once
@@ -103,10 +44,14 @@ def notify(
     `recipient` is a person, or an address with no account yet (an invitation). `about` is the
     object the message is about; with `kind` and `period` it makes the key under which this is
     notified at most once: called again, nothing is recorded or sent and None comes back.
-    `url` is the path of the page to act on."""
+    `url` is the path of the page to act on. `delivery` EMAIL_DAILY leaves the email to the
+    person's daily bundle; a kind the person turned off reaches the notification centre only,
+    unless it is transactional (TRANSACTIONAL_KINDS), which is never suppressed."""
     user = None if isinstance(recipient, str) else recipient
     address = recipient if isinstance(recipient, str) else recipient.email
     key = notification_key(kind=kind, recipient=recipient, about=about, period=period)
+    if user is not None and notification_email_refused(user=user, kind=kind):
+        delivery = Notification.Delivery.IN_APP
     # Dates and times in the message read as the recipient's own clock shows them.
     zone = user.time_zone if user is not None and user.time_zone else settings.TIME_ZONE
     with timezone.override(zone):
@@ -122,10 +67,13 @@ def notify(
                 key=key,
                 title=rendered.subject[:300],
                 url=url,
+                delivery=delivery,
             )
     except IntegrityError:
         # Notified already (by an earlier call, or a concurrent one that committed first).
         return None
+    if delivery != Notification.Delivery.EMAIL_NOW:
+        return notification
     notification.outbound_email = email_queue(
         to=[address],
         subject=rendered.subject,
@@ -134,6 +82,13 @@ def notify(
     )
     notification.save(update_fields=["outbound_email"])
     return notification
+
+
+def notification_email_refused(*, user: User, kind: str) -> bool:
+    """Whether `user` turned this kind of email off (transactional kinds cannot be)."""
+    if kind in TRANSACTIONAL_KINDS:
+        return False
+    return NotificationPreference.objects.filter(user=user, kind=kind, email=False).exists()
 
 
 def notification_read(*, notification: Notification) -> Notification:
