@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include((programs_patterns, programs_app_name))),
     path("", include("matching.urls")),
     path("", include("goals.urls")),
+    path("", include("notifications.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

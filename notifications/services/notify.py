@@ -12,6 +12,7 @@ from notifications.email import email_render
 from notifications.models import TRANSACTIONAL_KINDS, Notification, NotificationPreference
 
 from .outbound import email_queue
+from .preferences import unsubscribe_headers
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -79,6 +80,11 @@ def notify(
         subject=rendered.subject,
         text_body=rendered.text_body,
         html_body=rendered.html_body,
+        headers=(
+            unsubscribe_headers(user=user, kind=kind)
+            if user is not None and kind not in TRANSACTIONAL_KINDS
+            else None
+        ),
     )
     notification.save(update_fields=["outbound_email"])
     return notification
