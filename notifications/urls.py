@@ -1,7 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401  (each area adds its paths below)
+from django.urls import path
+
+from .views import unsubscribe
 
 app_name = "notifications"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
+]
