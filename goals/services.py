@@ -1,5 +1,6 @@
 """Every write inside a mentoring relationship. Keyword-only, one transaction each; people can
-fix what raises ValidationError (the messages below); members are told by email on commit."""
+fix what raises ValidationError (the messages below); members are notified through
+notifications.notify (in the app at once, by email on commit)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from common.unset import UNSET, Unset, passed_values
 from matching.models import Relationship, RelationshipMember
-from notifications.email import email_render
-from notifications.services import email_queue
+from notifications.models import Notification
+from notifications.services import notify
 from programs.models import Cohort, FeedbackQuestion
 
 from .models import (
@@ -72,15 +74,25 @@ def _started_on(relationship: Relationship) -> dt.date:
     return timezone.localdate(relationship.started_at)
 
 
-def _notify(template: str, *, members: list[RelationshipMember], **context: object) -> None:
+def _notify_members(
+    kind: Notification.Kind,
+    *,
+    members: list[RelationshipMember],
+    relationship_id: int,
+    about: Agreement | CheckIn,
+    context: dict[str, object],
+    period: str = "",
+) -> None:
+    """Tell each of `members` (on their relationship's page they act on it)."""
+    url = reverse("goals:relationship_home", args=[relationship_id])
     for member in members:
-        user = member.enrolment.user
-        rendered = email_render(name=template, context={"recipient": user, **context})
-        email_queue(
-            to=[user.email],
-            subject=rendered.subject,
-            text_body=rendered.text_body,
-            html_body=rendered.html_body,
+        notify(
+            kind=kind,
+            recipient=member.enrolment.user,
+            about=about,
+            context=context,
+            url=url,
+            period=period,
         )
 
 
@@ -145,11 +157,15 @@ def agreement_update(
     agreement.save()
     agreement.refresh_from_db()
     if had_signatures:
-        _notify(
-            "agreement-changed",
+        # The agreement row stays the same across edits: its version makes each change (and
+        # each request to sign again) a notification of its own.
+        _notify_members(
+            Notification.Kind.AGREEMENT_CHANGED,
             members=_others(agreement.relationship, member),
-            agreement=agreement,
-            changed_by=member.enrolment.user,
+            relationship_id=agreement.relationship_id,
+            about=agreement,
+            context={"agreement": agreement, "changed_by": member.enrolment.user},
+            period=f"v{agreement.version}",
         )
     return agreement
 
@@ -338,11 +354,12 @@ def check_in_log(
             check_in=check_in,
             text=private_note.strip(),
         )
-    _notify(
-        "check-in-logged",
+    _notify_members(
+        Notification.Kind.CHECK_IN_LOGGED,
         members=_others(relationship, member),
-        check_in=check_in,
-        logged_by=member.enrolment.user,
+        relationship_id=relationship.pk,
+        about=check_in,
+        context={"check_in": check_in, "logged_by": member.enrolment.user},
     )
     return check_in
 

@@ -1,11 +1,7 @@
 """What matching tells people: the messages a coordinator or participant can act on (tests
-assert on these), the words for a broken rule, and the one helper that emails a person."""
+assert on these) and the words for a broken rule. Emails go out through notifications.notify."""
 
 from __future__ import annotations
-
-from accounts.models import User
-from notifications.email import email_render
-from notifications.services import email_queue
 
 MATCHING_NOT_OPEN = "Start matching on the cohort first: it is the cohort's next step."
 RUN_IN_PROGRESS = "A matching run is already under way for this cohort; wait for it to finish."
@@ -36,13 +32,3 @@ RULE_WORDS = {
     "time_zone": "their time zones are too far apart",
     "level_direction": "their levels do not suit this kind of program",
 }
-
-
-def notify(template: str, *, to: User, **context: object) -> None:
-    rendered = email_render(name=template, context={"recipient": to, **context})
-    email_queue(
-        to=[to.email],
-        subject=rendered.subject,
-        text_body=rendered.text_body,
-        html_body=rendered.html_body,
-    )

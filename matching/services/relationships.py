@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -12,8 +13,10 @@ from matching import selectors
 from matching.engine import Pair, scoring
 from matching.engine.explain import pair_explanation
 from matching.models import Relationship, RelationshipMember
-from notifications.email import email_render
-from notifications.services import email_queue
+from notifications.models import Notification
+
+# Named apart from relationship_create's `notify` flag, which it would otherwise shadow.
+from notifications.services import notify as notify_person
 from programs.models import Cohort, Enrolment
 
 from .messages import (
@@ -22,31 +25,43 @@ from .messages import (
     MENTOR_FULL,
     RELATIONSHIP_ALREADY_ENDED,
     SWAP_BREAKS_RULE,
-    notify,
 )
 from .places import mentor_has_place, pair_problem, requests_close_for
 
 
 def relationship_notify_start(*, relationship: Relationship) -> None:
-    """Email every member who their partners are (queued; sent after commit)."""
+    """Tell every member who their partners are (emailed after commit; once per relationship
+    and member, however often this is called)."""
     members = list(relationship.members.select_related("enrolment__user"))
+    url = reverse("goals:relationship_home", args=[relationship.pk])
     for member in members:
-        partners = [m for m in members if m.pk != member.pk]
-        rendered = email_render(
-            name="match-published",
+        notify_person(
+            kind=Notification.Kind.MATCH_PUBLISHED,
+            recipient=member.enrolment.user,
+            about=relationship,
             context={
                 "relationship": relationship,
                 "member": member,
-                "partners": partners,
+                "partners": [m for m in members if m.pk != member.pk],
                 "cohort": relationship.cohort,
                 "program": relationship.cohort.program,
             },
+            url=url,
         )
-        email_queue(
-            to=[member.enrolment.user.email],
-            subject=rendered.subject,
-            text_body=rendered.text_body,
-            html_body=rendered.html_body,
+
+
+def _relationship_notify_end(
+    kind: Notification.Kind, *, relationship: Relationship, context: dict[str, object]
+) -> None:
+    """Tell every member the relationship ended (once: it ends once) and ask for feedback."""
+    url = reverse("goals:relationship_home", args=[relationship.pk])
+    for member in relationship.members.select_related("enrolment__user"):
+        notify_person(
+            kind=kind,
+            recipient=member.enrolment.user,
+            about=relationship,
+            context={"relationship": relationship, **context},
+            url=url,
         )
 
 
@@ -121,13 +136,11 @@ def relationship_end_early(
     relationship.end_reason = reason.strip()
     relationship.ended_at = timezone.now()
     relationship.save(update_fields=["status", "outcome", "end_reason", "ended_at"])
-    for member in relationship.members.select_related("enrolment__user"):
-        notify(
-            "relationship-ended",
-            to=member.enrolment.user,
-            relationship=relationship,
-            ended_by=ended_by,
-        )
+    _relationship_notify_end(
+        Notification.Kind.RELATIONSHIP_ENDED,
+        relationship=relationship,
+        context={"ended_by": ended_by},
+    )
     return relationship
 
 
@@ -150,11 +163,9 @@ def relationship_close(
     relationship.end_reason = reason.strip()
     relationship.ended_at = timezone.now()
     relationship.save(update_fields=["status", "outcome", "end_reason", "ended_at"])
-    for member in relationship.members.select_related("enrolment__user"):
-        notify(
-            "relationship-closed",
-            to=member.enrolment.user,
-            relationship=relationship,
-            closed_by=closed_by,
-        )
+    _relationship_notify_end(
+        Notification.Kind.RELATIONSHIP_CLOSED,
+        relationship=relationship,
+        context={"closed_by": closed_by},
+    )
     return relationship

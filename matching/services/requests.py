@@ -4,15 +4,19 @@ a question first; requests nobody answers expire and the next choice is asked.""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from matching import selectors
 from matching.models import MentorRequest, Relationship
+from notifications.models import Notification
+from notifications.services import notify
 from programs.models import Cohort, Enrolment
 
 from .messages import (
@@ -26,7 +30,6 @@ from .messages import (
     SELF_SERVICE_OFF,
     SWAP_BREAKS_RULE,
     SWAP_NOT_A_MENTOR,
-    notify,
 )
 from .places import mentor_has_place, pair_problem, requests_close_for
 from .relationships import relationship_create
@@ -105,14 +108,54 @@ def _request_send_next(
         request.sent_at = now
         request.respond_by = now + dt.timedelta(days=days)
         request.save(update_fields=["status", "sent_at", "respond_by"])
-        notify("mentor-request", to=request.mentor.user, request=request)
+        notify(
+            kind=Notification.Kind.MENTOR_REQUEST,
+            recipient=request.mentor.user,
+            about=request,
+            context={"request": request},
+            url=reverse("matching:request_inbox"),
+        )
         return request
-    if (
-        announce_none_left
-        and mentee.requests_made.exclude(status=MentorRequest.Status.ACCEPTED).exists()
-    ):
-        notify("mentor-request-none-left", to=mentee.user, mentee=mentee, cohort=cohort)
+    latest = (
+        mentee.requests_made.exclude(status=MentorRequest.Status.ACCEPTED)
+        .order_by("-pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if announce_none_left and latest is not None:
+        # Each choice of mentors makes new requests, so the newest one names the round: a
+        # mentee who chooses again and runs out again is told again, but one round's last
+        # decline, expiry or full mentor tells them once.
+        notify(
+            kind=Notification.Kind.MENTOR_REQUEST_NONE_LEFT,
+            recipient=mentee.user,
+            about=mentee,
+            context={"mentee": mentee, "cohort": cohort},
+            url=reverse("matching:recommendations", args=[mentee.pk]),
+            period=f"after-request-{latest}",
+        )
     return None
+
+
+def _request_notify_mentee(
+    kind: Notification.Kind, *, request: MentorRequest, period: str = ""
+) -> None:
+    """Tell the mentee what became of their request; they act on their mentor choices."""
+    notify(
+        kind=kind,
+        recipient=request.mentee.user,
+        about=request,
+        context={"request": request},
+        url=reverse("matching:recommendations", args=[request.mentee_id]),
+        period=period,
+    )
+
+
+def _question_round(request: MentorRequest) -> str:
+    """A mentor may ask more than one question about a request (ask, answer, ask again):
+    each question, and the answer to it, is a message of its own; the same question sent
+    twice is one."""
+    return "question-" + hashlib.sha256(request.question.encode()).hexdigest()[:12]
 
 
 def _request_open_for_mentor(request: MentorRequest, by_user: User) -> MentorRequest:
@@ -143,7 +186,13 @@ def mentor_request_accept(*, request: MentorRequest, by_user: User) -> Relations
     request.responded_at = timezone.now()
     request.relationship = relationship
     request.save(update_fields=["status", "responded_at", "relationship"])
-    notify("mentor-request-accepted", to=request.mentee.user, request=request)
+    notify(
+        kind=Notification.Kind.MENTOR_REQUEST_ACCEPTED,
+        recipient=request.mentee.user,
+        about=request,
+        context={"request": request},
+        url=reverse("goals:relationship_home", args=[relationship.pk]),
+    )
     if not mentor_has_place(request.mentor, request.cohort):
         _requests_release_full_mentor(request.mentor)
     return relationship
@@ -175,7 +224,7 @@ def mentor_request_decline(*, request: MentorRequest, by_user: User, reason: str
     request.responded_at = timezone.now()
     request.save(update_fields=["status", "decline_reason", "responded_at"])
     # The "declined" email already invites them to choose again if nothing else is waiting.
-    notify("mentor-request-declined", to=request.mentee.user, request=request)
+    _request_notify_mentee(Notification.Kind.MENTOR_REQUEST_DECLINED, request=request)
     _request_send_next(mentee=request.mentee, announce_none_left=False)
     return request
 
@@ -189,7 +238,9 @@ def mentor_request_ask(*, request: MentorRequest, by_user: User, question: str) 
     request.status = MentorRequest.Status.QUESTION
     request.question = question.strip()
     request.save(update_fields=["status", "question"])
-    notify("mentor-request-question", to=request.mentee.user, request=request)
+    _request_notify_mentee(
+        Notification.Kind.MENTOR_REQUEST_QUESTION, request=request, period=_question_round(request)
+    )
     return request
 
 
@@ -209,7 +260,14 @@ def mentor_request_answer(*, request: MentorRequest, by_user: User, answer: str)
     request.status = MentorRequest.Status.PENDING
     request.answer = answer.strip()
     request.save(update_fields=["status", "answer"])
-    notify("mentor-request-answered", to=request.mentor.user, request=request)
+    notify(
+        kind=Notification.Kind.MENTOR_REQUEST_ANSWERED,
+        recipient=request.mentor.user,
+        about=request,
+        context={"request": request},
+        url=reverse("matching:request_inbox"),
+        period=_question_round(request),
+    )
     return request
 
 
@@ -242,7 +300,7 @@ def mentor_request_expire_due() -> int:
                 request = MentorRequest.objects.select_related(
                     "mentee__cohort__program", "mentee__user", "mentor__user"
                 ).get(pk=request_id)
-                notify("mentor-request-expired", to=request.mentee.user, request=request)
+                _request_notify_mentee(Notification.Kind.MENTOR_REQUEST_EXPIRED, request=request)
                 _request_send_next(mentee=request.mentee)
                 expired += 1
         except Exception:

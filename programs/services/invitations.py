@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Profile, User
-from notifications.email import email_render
-from notifications.services import email_queue
+from notifications.models import Notification
+from notifications.services import notify
 from programs.models import (
     Cohort,
     Enrolment,
@@ -61,21 +61,21 @@ def invitation_create(
     )
     invitation.full_clean()
     invitation.save()
-    rendered = email_render(
-        name="invitation",
+    # Someone who already has an account also finds the invitation in their notification
+    # centre, and reads its dates in their own time zone.
+    notify(
+        kind=Notification.Kind.INVITATION,
+        recipient=User.objects.filter(email__iexact=email, is_active=True).first() or email,
+        about=invitation,
         context={
             "invitation": invitation,
             "cohort": cohort,
             "program": cohort.program,
             "inviter": invited_by,
+            # Only in the email (whose body is erased once sent): the token is the secret of
+            # the link, so it is never stored as the notification's url.
             "accept_path": reverse("programs:invitation_accept", args=[invitation.token]),
         },
-    )
-    email_queue(
-        to=[email],
-        subject=rendered.subject,
-        text_body=rendered.text_body,
-        html_body=rendered.html_body,
     )
     return invitation
 
@@ -198,24 +198,22 @@ def _claim_account(email: str, *, display_name: str, password: str) -> User:
 
 @transaction.atomic
 def invitation_request_renewal(*, invitation: Invitation) -> Invitation:
-    """Someone holding a dead link asks for a new one: the coordinators are told by email.
-    Asking twice sends one email."""
+    """Someone holding a dead link asks for a new one: each coordinator of the program is
+    notified. Asking twice notifies once."""
     claimed = Invitation.objects.filter(pk=invitation.pk, renewal_requested_at__isnull=True).update(
         renewal_requested_at=timezone.now()
     )
     invitation.refresh_from_db()
     if not claimed:
         return invitation
-    coordinators = list(invitation.cohort.program.coordinators.values_list("email", flat=True))
-    if coordinators:
-        rendered = email_render(
-            name="invitation-renewal-request",
-            context={"invitation": invitation, "cohort": invitation.cohort},
-        )
-        email_queue(
-            to=coordinators,
-            subject=rendered.subject,
-            text_body=rendered.text_body,
-            html_body=rendered.html_body,
+    cohort = invitation.cohort
+    url = reverse("programs:invitation_list", args=[cohort.pk])
+    for coordinator in cohort.program.coordinators.filter(is_active=True):
+        notify(
+            kind=Notification.Kind.INVITATION_RENEWAL_REQUEST,
+            recipient=coordinator,
+            about=invitation,
+            context={"invitation": invitation, "cohort": cohort},
+            url=url,
         )
     return invitation
