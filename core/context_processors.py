@@ -6,6 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from notifications.selectors import notification_unread_count
+
 
 class Navigation:
     """Which sections the signed-in person's menu offers. Worked out on first use and cached,
@@ -33,6 +35,8 @@ class Navigation:
             return "programs"
         if self.view_name == "accounts:settings":
             return "settings"
+        if self.view_name == "notifications:centre":
+            return "notifications"
         return "home" if self.view_name == "core:home" else ""
 
     @cached_property
@@ -48,6 +52,13 @@ class Navigation:
         from matching.models import RelationshipMember
 
         return RelationshipMember.objects.filter(enrolment__user=self.user).exists()
+
+    @cached_property
+    def unread_notifications(self) -> int:
+        """How many of the person's notifications are unread, for the menu's count."""
+        if not self.user.is_authenticated:
+            return 0
+        return notification_unread_count(user=self.user)
 
     @cached_property
     def shows_vocabulary(self) -> bool:

@@ -5,19 +5,25 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from notifications.selectors import notification_todo_list_for
 from programs.selectors import home_summary_for
 
 from .selectors import health_report
+
+# How many of a person's notifications their home page lists; the rest are in the centre.
+HOME_TODOS = 5
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """One front door. Anonymous visitors see what the product is; everyone else sees the places
-    that are theirs: programs they coordinate, cohorts they take part in, the admin for staff."""
+    that are theirs: their to-dos (notifications, unread first), programs they coordinate,
+    cohorts they take part in, the admin for staff."""
     if not request.user.is_authenticated:
         return render(request, "core/home_anonymous.html")
     summary = home_summary_for(user=request.user)
-    return render(request, "core/home.html", {"summary": summary})
+    todos = notification_todo_list_for(user=request.user, limit=HOME_TODOS)
+    return render(request, "core/home.html", {"summary": summary, "todos": todos})
 
 
 @never_cache

@@ -20,7 +20,7 @@ from django.utils import timezone
 from goals import selectors, services
 from goals.models import Agreement, PrivateNote, Reflection
 from matching import services as matching_services
-from notifications.models import OutboundEmail
+from notifications.models import Notification, OutboundEmail
 from tests.factories import RelationshipFactory
 from tests.goals.test_feedback_views import log_check_in, member
 
@@ -87,6 +87,15 @@ def _pages(pair, secrets) -> list[str]:
         reverse("matching:relationship_end", args=[pair.pk]),
         reverse("programs:enrolment_export", args=[cohort, "csv"]),
         reverse("programs:enrolment_export", args=[cohort, "xlsx"]),
+        # The viewer's own notification centre, menu and home to-dos, and the admin's list of
+        # everyone's notifications (titles are email subjects: they must not quote a note).
+        reverse("core:home"),
+        reverse("notifications:centre"),
+        reverse("admin:notifications_notification_changelist"),
+    ]
+    pages += [
+        reverse("admin:notifications_notification_change", args=[pk])
+        for pk in Notification.objects.values_list("pk", flat=True)
     ]
     for model, pk in (
         ("goals_privatenote", secrets["note"].pk),

@@ -1231,7 +1231,7 @@ def test_it_shows_a_run_in_a_fixed_number_of_queries(
 
     with CaptureQueriesContext(connection) as at_10:
         assert client.get(url).status_code == 200
-    assert len(at_10) == 13
+    assert len(at_10) == 14
     add_proposals(run, people, mentees, 50)
     with django_assert_num_queries(len(at_10)):
         response = client.get(url)
@@ -1266,7 +1266,7 @@ def test_it_shows_the_matching_home_in_a_fixed_number_of_queries(
 
     with CaptureQueriesContext(connection) as at_10:
         assert client.get(url).status_code == 200
-    assert len(at_10) == 19
+    assert len(at_10) == 20
     add_runs(50)
     with django_assert_num_queries(len(at_10)):
         response = client.get(url)
@@ -1299,7 +1299,7 @@ def test_it_lists_relationships_in_a_fixed_number_of_queries(
 
     with CaptureQueriesContext(connection) as few:
         assert client.get(url).status_code == 200
-    assert len(few) == 17
+    assert len(few) == 18
     add_relationships(40)
     with django_assert_num_queries(len(few)):
         client.get(url)

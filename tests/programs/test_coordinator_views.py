@@ -846,7 +846,7 @@ def test_it_runs_a_fixed_number_of_queries_however_many_people(
 
     with CaptureQueriesContext(connection) as at_50:
         assert client.get(url).status_code == 200
-    assert len(at_50) == {"enrolment_list": 10, "cohort_detail": 15}[url_name]
+    assert len(at_50) == {"enrolment_list": 11, "cohort_detail": 16}[url_name]
     enrol(cohort, 450)
     with django_assert_num_queries(len(at_50)):
         assert client.get(url).status_code == 200
@@ -862,7 +862,7 @@ def test_it_lists_programs_in_a_fixed_number_of_queries(
 
     with CaptureQueriesContext(connection) as few:
         client.get(url)
-    assert len(few) == 9
+    assert len(few) == 10
     for program in ProgramFactory.create_batch(20, coordinators=[coordinator]):
         CohortFactory.create_batch(2, program=program)
     with django_assert_num_queries(len(few)):
