@@ -22,4 +22,8 @@ PERIODIC_TASK_PREFIX = "mentorship: "
 PERIODIC_TASKS: dict[str, tuple[str, int]] = {
     "worker heartbeat": ("core.tasks.heartbeat_record_task", 60),
     "expire unanswered mentor requests": ("matching.tasks.mentor_request_expire_due_task", 900),
+    "reminder sweep": ("goals.tasks.reminder_sweep_task", 900),
+    # Hourly: each person's bundle goes when their own clock shows 8:00, in their time zone.
+    "daily reminder emails": ("goals.tasks.daily_digest_send_task", 3600),
+    "weekly coordinator summary": ("goals.tasks.coordinator_digest_send_task", 3600),
 }

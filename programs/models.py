@@ -99,6 +99,34 @@ class Program(models.Model):
     )
     allows_external_mentors = models.BooleanField(default=False)
     agreement_template = models.TextField(default=DEFAULT_AGREEMENT_TEMPLATE)
+    # Reminders (goals.reminder_sweep; the defaults are notifications.rules.Thresholds').
+    reminder_check_in_grace_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days after a check-in falls due before it is overdue."
+    )
+    reminder_confirm_after_days = models.PositiveSmallIntegerField(
+        default=2,
+        help_text="Days a logged meeting waits for the partner to confirm and rate it.",
+    )
+    reminder_agreement_unsigned_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days after the start before an unsigned agreement is a reminder."
+    )
+    reminder_goal_due_soon_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days before a goal's target date to remind its owner."
+    )
+    reminder_survey_unanswered_days = models.PositiveSmallIntegerField(
+        default=7, help_text="Days after a survey opens before a second reminder."
+    )
+    reminder_request_unanswered_days = models.PositiveSmallIntegerField(
+        default=3, help_text="Days a mentee's request waits before the mentor is reminded."
+    )
+    reminder_invitation_unaccepted_days = models.PositiveSmallIntegerField(
+        default=5, help_text="Days after an invitation before it is sent a reminder."
+    )
+    reminder_survey_response_percent = models.PositiveSmallIntegerField(
+        default=60,
+        help_text="The weekly coordinator summary flags surveys answered by fewer than this "
+        "share of members.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -75,6 +75,15 @@ class ProgramSettings(TypedDict, total=False):
     mentees_may_request: bool
     allows_external_mentors: bool
     agreement_template: str
+    # Reminders (goals.reminder_sweep); an empty field on the form takes the default.
+    reminder_check_in_grace_days: int
+    reminder_confirm_after_days: int
+    reminder_agreement_unsigned_days: int
+    reminder_goal_due_soon_days: int
+    reminder_survey_unanswered_days: int
+    reminder_request_unanswered_days: int
+    reminder_invitation_unaccepted_days: int
+    reminder_survey_response_percent: int
 
 
 PROGRAM_SETTINGS_FIELDS = tuple(ProgramSettings.__annotations__)

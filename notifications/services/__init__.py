@@ -1,5 +1,6 @@
 """Writes of the notifications app, by area; import from here."""
 
+from .digest import DIGEST_LOCAL_HOUR, daily_digest_send, daily_digest_send_for
 from .notify import (
     notification_email_refused,
     notification_key,
@@ -10,23 +11,34 @@ from .notify import (
 from .outbound import MAX_SEND_ATTEMPTS, email_queue, email_send
 from .preferences import (
     UnsubscribeError,
+    notification_email_kinds_for,
+    notification_kinds_optional,
     notification_preference_set,
+    notification_preferences_update,
     unsubscribe_headers,
     unsubscribe_token,
     unsubscribe_token_read,
     unsubscribe_url,
 )
+from .resend import notification_resend
 
 __all__ = [
+    "DIGEST_LOCAL_HOUR",
     "MAX_SEND_ATTEMPTS",
     "UnsubscribeError",
+    "daily_digest_send",
+    "daily_digest_send_for",
     "email_queue",
     "email_send",
+    "notification_email_kinds_for",
     "notification_email_refused",
     "notification_key",
+    "notification_kinds_optional",
     "notification_preference_set",
+    "notification_preferences_update",
     "notification_read",
     "notification_read_all",
+    "notification_resend",
     "notify",
     "unsubscribe_headers",
     "unsubscribe_token",

@@ -11,6 +11,7 @@ from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import models
 
 from programs.models import Cohort, CohortQuestion, Enrolment, FeedbackQuestion, Program
 from programs.rules import COORDINATOR_SETTABLE_STATUSES, PROGRAM_SETTINGS_FIELDS
@@ -28,6 +29,8 @@ KIND_LOCKED_HELP = (
 )
 KIND_LOCKED = "The kind of a program cannot change once one of its cohorts has left draft."
 SELECT_SOMEONE = "Select at least one person."
+# The program's reminder thresholds, shown together under "Reminders".
+REMINDER_FIELDS = tuple(name for name in PROGRAM_SETTINGS_FIELDS if name.startswith("reminder_"))
 STATUS_ACTIONS = {
     Enrolment.Status.APPROVED: ("Approve", "approved"),
     Enrolment.Status.WAITLISTED: ("Waitlist", "waitlisted"),
@@ -36,6 +39,14 @@ STATUS_ACTIONS = {
 
 
 # --- Programs -------------------------------------------------------------------------------
+
+
+def _model_field(name: str) -> models.Field[Any, Any]:
+    return cast("models.Field[Any, Any]", Program._meta.get_field(name))
+
+
+def _default(name: str) -> Any:
+    return _model_field(name).get_default()
 
 
 class ProgramForm(forms.Form):
@@ -93,6 +104,48 @@ class ProgramForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 7}),
         help_text="The starting text each pair adapts into their own agreement.",
     )
+    reminder_check_in_grace_days = forms.IntegerField(
+        label="A due check-in is overdue after (days)", required=False, min_value=1, max_value=90
+    )
+    reminder_confirm_after_days = forms.IntegerField(
+        label="Remind to confirm and rate a meeting after (days)",
+        required=False,
+        min_value=1,
+        max_value=30,
+    )
+    reminder_agreement_unsigned_days = forms.IntegerField(
+        label="Remind to sign the agreement after the start (days)",
+        required=False,
+        min_value=1,
+        max_value=90,
+    )
+    reminder_goal_due_soon_days = forms.IntegerField(
+        label="Remind before a goal's target date (days)", required=False, min_value=1, max_value=60
+    )
+    reminder_survey_unanswered_days = forms.IntegerField(
+        label="Remind of an unanswered survey after (days)",
+        required=False,
+        min_value=1,
+        max_value=60,
+    )
+    reminder_request_unanswered_days = forms.IntegerField(
+        label="Remind a mentor of an unanswered request after (days)",
+        required=False,
+        min_value=1,
+        max_value=30,
+    )
+    reminder_invitation_unaccepted_days = forms.IntegerField(
+        label="Remind of an unaccepted invitation after (days)",
+        required=False,
+        min_value=1,
+        max_value=30,
+    )
+    reminder_survey_response_percent = forms.IntegerField(
+        label="Flag surveys answered by fewer than (%)",
+        required=False,
+        min_value=1,
+        max_value=100,
+    )
 
     def __init__(self, *args: Any, kind_locked: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -102,12 +155,29 @@ class ProgramForm(forms.Form):
             # refuses a change anyway, should a caller pass one without disabling.
             self.fields["kind"].disabled = True
             self.fields["kind"].help_text = KIND_LOCKED_HELP
+        for name in REMINDER_FIELDS:
+            # The model's help text, and its default: an empty field takes the default.
+            field = self.fields[name]
+            field.help_text = f"{_model_field(name).help_text} Default: {_default(name)}."
+            field.widget.attrs["placeholder"] = str(_default(name))
 
     @classmethod
     def initial_for(cls, program: Program | None = None) -> dict[str, object]:
         """The form's starting values: the program's own, or a new program's defaults."""
         source = program if program is not None else Program()
         return {name: getattr(source, name) for name in PROGRAM_SETTINGS_FIELDS}
+
+    reminder_field_names = REMINDER_FIELDS
+
+    def reminder_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in REMINDER_FIELDS]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in REMINDER_FIELDS:
+            if cleaned.get(name) is None and name not in self.errors:
+                cleaned[name] = _default(name)
+        return cleaned
 
     def clean_kind(self) -> str:
         kind = self.cleaned_data["kind"]

@@ -1,0 +1,304 @@
+"""The reminder sweep: read the facts (goals.reminders), judge them (notifications.rules), and
+record each due reminder once with `notify()`.
+
+The sweep only claims and enqueues: a reminder goes to the person's daily email
+(notifications.services.digest), an urgent one (a relationship at risk, an invitation) is
+queued to send now; delivery, with retries and back-off, is the email task's. Each reminder's
+key is unique, so two sweeps at once, or one run twice, record it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import models, transaction
+from django.db.models import Count, Prefetch
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import User
+from matching.models import Relationship, RelationshipMember
+from notifications.models import Notification
+from notifications.rules import DueReminder, reminders_due, zone
+from notifications.services import notification_key, notify
+from notifications.services.digest import DIGEST_LOCAL_HOUR
+from programs.models import Cohort, Enrolment, Program
+
+from .health import AT_RISK
+from .models import SurveyResponse
+from .reminders import ReminderBatch, invitation_batches, relationship_batches, request_batches
+from .selectors import health_for
+from .services import survey_stage_open
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    due: int = 0  # reminders the rules found due
+    notified: int = 0  # recorded now
+    already: int = 0  # recorded by an earlier (or concurrent) sweep
+    failed: list[str] = field(default_factory=list)  # keys whose recording failed
+
+
+def _about(label: str, pk: int) -> models.Model:
+    # An unsaved instance carrying the pk names the object for the key without a query.
+    return apps.get_model(label)(pk=pk)
+
+
+def reminder_record(
+    *, reminder: DueReminder, users: dict[int, User], result: SweepResult, known: set[str]
+) -> None:
+    """Record one due reminder. A failure is logged and counted, never raised: the others
+    must still be reminded."""
+    recipient: User | str = (
+        users[reminder.recipient_id] if reminder.recipient_id is not None else reminder.email
+    )
+    about = _about(*reminder.about)
+    key = notification_key(
+        kind=reminder.kind, recipient=recipient, about=about, period=reminder.period
+    )
+    if key in known:
+        result.already += 1
+        return
+    name, args = reminder.link
+    try:
+        with transaction.atomic():
+            notification = notify(
+                kind=Notification.Kind(reminder.kind),
+                recipient=recipient,
+                about=about,
+                context=dict(reminder.context),
+                url=reverse(name, args=args) if name else "",
+                period=reminder.period,
+                delivery=Notification.Delivery.EMAIL_NOW
+                if reminder.urgent
+                else Notification.Delivery.EMAIL_DAILY,
+            )
+    except Exception:
+        logger.exception("reminder %s could not be recorded", key)
+        result.failed.append(key)
+        return
+    if notification is None:
+        result.already += 1
+    else:
+        result.notified += 1
+
+
+def recorded_keys(*, keys: set[str]) -> set[str]:
+    """The keys notified already, in one query: a re-run skips them without a write (notify's
+    unique key still guards a sweep running at the same time)."""
+    return set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+
+
+def _record_batch(batch: ReminderBatch, *, now: dt.datetime, result: SweepResult) -> None:
+    due = reminders_due(batch.snapshot, now, batch.thresholds)
+    result.due += len(due)
+    if not due:
+        return
+    keys = {
+        notification_key(
+            kind=r.kind,
+            recipient=batch.users[r.recipient_id] if r.recipient_id is not None else r.email,
+            about=_about(*r.about),
+            period=r.period,
+        )
+        for r in due
+    }
+    known = recorded_keys(keys=keys)
+    # One transaction per batch, each reminder in a savepoint of its own: a failure still costs
+    # only that reminder, and the batch commits (and flushes to disk) once rather than once per
+    # reminder. A concurrent sweep that reaches a key this batch holds waits for the commit and
+    # then finds it taken; both sweeps take keys in the same order, so neither waits on the other
+    # in a cycle.
+    with transaction.atomic():
+        for reminder in due:
+            reminder_record(reminder=reminder, users=batch.users, result=result, known=known)
+
+
+def reminder_sweep(*, now: dt.datetime | None = None) -> SweepResult:
+    """Record every reminder due at `now` (default: now) for active relationships, waiting mentor
+    requests and unaccepted invitations. Safe to run twice or concurrently: each reminder's key
+    is recorded once. Returns counts, and the keys that failed (logged, not raised)."""
+    now = now or timezone.now()
+    result = SweepResult()
+    for batches in (
+        relationship_batches(now=now),
+        request_batches(),
+        invitation_batches(now=now),
+    ):
+        for batch in batches:
+            _record_batch(batch, now=now, result=result)
+    if result.failed:
+        logger.warning("reminder sweep: %s of %s failed", len(result.failed), result.due)
+    return result
+
+
+# --- The weekly coordinator summary ------------------------------------------------------------
+
+DIGEST_WEEKDAY = 0  # Monday
+
+
+def _is_summary_hour(now: dt.datetime, time_zone: str) -> bool:
+    local = now.astimezone(zone(time_zone))
+    return local.weekday() == DIGEST_WEEKDAY and local.hour == DIGEST_LOCAL_HOUR
+
+
+def coordinator_figures(*, program_ids: list[int], now: dt.datetime) -> dict[int, dict[str, Any]]:
+    """Per program: relationships at risk (with why), applications waiting for approval, approved
+    people not in an active relationship, and open surveys answered by fewer members than the
+    program's threshold. A fixed number of queries however many programs and people."""
+    today = timezone.localdate(now)
+    programs = {p.pk: p for p in Program.objects.filter(pk__in=program_ids)}
+    figures: dict[int, dict[str, Any]] = {
+        pk: {
+            "name": p.name,
+            "at_risk": [],
+            "approvals_waiting": 0,
+            "unmatched": 0,
+            "low_surveys": [],
+            "response_percent": p.reminder_survey_response_percent,
+        }
+        for pk, p in programs.items()
+    }
+    relationships = list(
+        Relationship.objects.filter(
+            cohort__program_id__in=programs,
+            status=Relationship.Status.ACTIVE,
+            cohort__status__in=[Cohort.Status.ACTIVE, Cohort.Status.CLOSING],
+        )
+        .select_related("cohort__program")
+        .prefetch_related(
+            Prefetch(
+                "members",
+                queryset=RelationshipMember.objects.select_related("enrolment__user").order_by(
+                    "role", "pk"
+                ),
+            )
+        )
+        .order_by("pk")
+    )
+    health = health_for(relationships=relationships, today=today)
+    for relationship in relationships:
+        if health[relationship.pk].status == AT_RISK:
+            figures[relationship.cohort.program_id]["at_risk"].append(
+                {
+                    "members": ", ".join(
+                        m.enrolment.user.display_name for m in relationship.members.all()
+                    ),
+                    "reasons": list(health[relationship.pk].reasons),
+                    "url": reverse("goals:relationship_home", args=[relationship.pk]),
+                }
+            )
+    for program_id, count in (
+        Enrolment.objects.filter(
+            cohort__program_id__in=programs,
+            status=Enrolment.Status.APPLIED,
+            cohort__status__in=[Cohort.Status.ENROLLING, Cohort.Status.MATCHING],
+        )
+        .values("cohort__program_id")
+        .annotate(count=Count("pk"))
+        .values_list("cohort__program_id", "count")
+    ):
+        figures[program_id]["approvals_waiting"] = count
+    for program_id, count in (
+        Enrolment.objects.filter(
+            cohort__program_id__in=programs,
+            status=Enrolment.Status.APPROVED,
+            cohort__status__in=[Cohort.Status.MATCHING, Cohort.Status.ACTIVE],
+        )
+        .exclude(relationship_memberships__relationship__status=Relationship.Status.ACTIVE)
+        .values("cohort__program_id")
+        .annotate(count=Count("pk", distinct=True))
+        .values_list("cohort__program_id", "count")
+    ):
+        figures[program_id]["unmatched"] = count
+    # Survey response rates, per cohort and open stage.
+    cohorts: dict[int, Cohort] = {}
+    members_per_cohort: dict[int, int] = defaultdict(int)
+    open_stages: dict[int, list[str]] = {}
+    for relationship in relationships:
+        cohort = relationship.cohort
+        cohorts[cohort.pk] = cohort
+        members_per_cohort[cohort.pk] += len(relationship.members.all())
+        open_stages.setdefault(
+            cohort.pk,
+            [
+                stage
+                for stage in SurveyResponse.Stage.values
+                if survey_stage_open(relationship=relationship, stage=stage, today=today)
+            ],
+        )
+    answered = {
+        (cohort_id, stage): count
+        for cohort_id, stage, count in SurveyResponse.objects.filter(
+            relationship__in=[r.pk for r in relationships]
+        )
+        .values("relationship__cohort_id", "stage")
+        .annotate(count=Count("pk"))
+        .values_list("relationship__cohort_id", "stage", "count")
+    }
+    for cohort_id, stages in open_stages.items():
+        cohort = cohorts[cohort_id]
+        threshold = figures[cohort.program_id]["response_percent"]
+        for stage in stages:
+            members = members_per_cohort[cohort_id]
+            percent = round(100 * answered.get((cohort_id, stage), 0) / members) if members else 0
+            if percent < threshold:
+                figures[cohort.program_id]["low_surveys"].append(
+                    {"cohort": cohort.name, "stage": stage, "percent": percent}
+                )
+    return figures
+
+
+def coordinator_digest_send(*, now: dt.datetime | None = None) -> int:
+    """Email each coordinator whose local time is Monday DIGEST_LOCAL_HOUR their programs' weekly
+    figures (coordinator_figures). Once per coordinator and ISO week (the key holds it), so the
+    hourly task may run twice. Returns how many were queued; a failure for one coordinator is
+    logged and the others still get theirs."""
+    now = now or timezone.now()
+    links = list(
+        Program.coordinators.through.objects.select_related("user").order_by(
+            "user_id", "program_id"
+        )
+    )
+    programs_of: dict[int, list[int]] = defaultdict(list)
+    coordinators: dict[int, User] = {}
+    for link in links:
+        if link.user.is_active and _is_summary_hour(now, link.user.time_zone):
+            programs_of[link.user_id].append(link.program_id)
+            coordinators[link.user_id] = link.user
+    if not coordinators:
+        return 0
+    figures = coordinator_figures(
+        program_ids=sorted({pk for pks in programs_of.values() for pk in pks}), now=now
+    )
+    sent = 0
+    for user_id, user in coordinators.items():
+        year, week, _ = now.astimezone(zone(user.time_zone)).isocalendar()
+        programs = [figures[pk] for pk in programs_of[user_id] if pk in figures]
+        try:
+            with transaction.atomic():
+                notification = notify(
+                    kind=Notification.Kind.COORDINATOR_DIGEST,
+                    recipient=user,
+                    about=None,
+                    context={
+                        "programs": programs,
+                        "week": f"{year}-W{week:02d}",
+                        "at_risk_total": sum(len(p["at_risk"]) for p in programs),
+                        "approvals_total": sum(p["approvals_waiting"] for p in programs),
+                    },
+                    url=reverse("programs:program_list"),
+                    period=f"{year}-W{week:02d}",
+                )
+        except Exception:
+            logger.exception("weekly summary for coordinator %s failed", user_id)
+            continue
+        sent += notification is not None
+    return sent

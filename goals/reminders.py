@@ -1,0 +1,310 @@
+"""Reads for the reminder sweep: the facts `notifications.rules` judges, as plain data.
+
+Relationships are read in batches, each batch in a fixed number of queries however many
+relationships, members, check-ins or goals it holds (no query per row); mentor requests and
+invitations likewise. The sweep (goals.reminder_sweep) judges and records each batch before the
+next is read, so memory stays flat with the size of the organisation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db.models import F, Max, Min, Q
+from django.utils import timezone
+
+from accounts.models import User
+from matching.models import MentorRequest, Relationship, RelationshipMember
+from notifications.rules import (
+    RATE_WINDOW_DAYS,
+    CheckInFacts,
+    InvitationFacts,
+    Member,
+    Person,
+    RelationshipFacts,
+    RequestFacts,
+    Snapshot,
+    Thresholds,
+)
+from notifications.rules import GoalFacts as GoalReminderFacts
+from programs.models import Cohort, Invitation, Program
+
+from .models import Agreement, AgreementSignature, CheckIn, Goal, Pulse, SurveyResponse
+from .selectors import health_for
+from .services import survey_stage_open
+
+BATCH_SIZE = 200
+# Ended relationships are read for their final survey for this long after they end.
+ENDED_SURVEY_DAYS = 30
+SWEPT_COHORT_STATUSES = (Cohort.Status.ACTIVE, Cohort.Status.CLOSING)
+
+
+@dataclass
+class ReminderBatch:
+    """One batch of facts, with the people and thresholds the sweep needs to record them."""
+
+    snapshot: Snapshot
+    thresholds: dict[int, Thresholds]
+    users: dict[int, User] = field(default_factory=dict)
+
+
+def thresholds_for(program: Program) -> Thresholds:
+    return Thresholds(
+        check_in_grace_days=program.reminder_check_in_grace_days,
+        confirm_after_days=program.reminder_confirm_after_days,
+        agreement_unsigned_days=program.reminder_agreement_unsigned_days,
+        goal_due_soon_days=program.reminder_goal_due_soon_days,
+        survey_unanswered_days=program.reminder_survey_unanswered_days,
+        request_unanswered_days=program.reminder_request_unanswered_days,
+        invitation_unaccepted_days=program.reminder_invitation_unaccepted_days,
+        survey_response_percent=program.reminder_survey_response_percent,
+    )
+
+
+def _person(user: User) -> Person:
+    return Person(id=user.pk, name=user.display_name or user.email, time_zone=user.time_zone)
+
+
+def survey_opened_on(relationship: Relationship, today: dt.date) -> dict[str, dt.date]:
+    """The survey stages open today (as goals.services.survey_stage_open decides) and the day
+    each opened."""
+    cohort = relationship.cohort
+    opened: dict[str, dt.date] = {}
+    if survey_stage_open(
+        relationship=relationship, stage=SurveyResponse.Stage.MIDPOINT, today=today
+    ):
+        opened[SurveyResponse.Stage.MIDPOINT] = (
+            cohort.starts_on + (cohort.ends_on - cohort.starts_on) / 2
+        )
+    if survey_stage_open(relationship=relationship, stage=SurveyResponse.Stage.FINAL, today=today):
+        moments = [m for m in (cohort.final_feedback_opened_at, relationship.ended_at) if m]
+        opened[SurveyResponse.Stage.FINAL] = (
+            timezone.localdate(min(moments)) if moments else timezone.localdate(cohort.updated_at)
+        )
+    return opened
+
+
+def relationship_batches(
+    *, now: dt.datetime, batch_size: int = BATCH_SIZE
+) -> Iterator[ReminderBatch]:
+    """Active relationships of active or closing cohorts (and recently ended ones, for the final
+    survey), `batch_size` at a time, in pk order."""
+    today = timezone.localdate(now)
+    ended_since = now - dt.timedelta(days=ENDED_SURVEY_DAYS)
+    scope = Relationship.objects.filter(
+        Q(status=Relationship.Status.ACTIVE, cohort__status__in=SWEPT_COHORT_STATUSES)
+        | Q(status=Relationship.Status.ENDED, ended_at__gte=ended_since)
+    ).exclude(cohort__status=Cohort.Status.DRAFT)
+    after = 0
+    while True:
+        relationships = list(
+            scope.filter(pk__gt=after).select_related("cohort__program").order_by("pk")[:batch_size]
+        )
+        if not relationships:
+            return
+        after = relationships[-1].pk
+        yield _relationship_batch(relationships, now=now, today=today)
+
+
+def _relationship_batch(
+    relationships: list[Relationship], *, now: dt.datetime, today: dt.date
+) -> ReminderBatch:
+    ids = [r.pk for r in relationships]
+    program_ids = {r.cohort.program_id for r in relationships}
+
+    users: dict[int, User] = {}
+    members: dict[int, list[RelationshipMember]] = defaultdict(list)
+    for member in RelationshipMember.objects.filter(relationship_id__in=ids).select_related(
+        "enrolment__user"
+    ):
+        members[member.relationship_id].append(member)
+        users[member.enrolment.user_id] = member.enrolment.user
+
+    coordinators: dict[int, list[int]] = defaultdict(list)
+    for link in (
+        Program.coordinators.through.objects.filter(program_id__in=program_ids)
+        .select_related("user")
+        .order_by("user_id")
+    ):
+        coordinators[link.program_id].append(link.user_id)
+        users[link.user_id] = link.user
+
+    agreements = {
+        relationship_id: (version, cadence)
+        for relationship_id, version, cadence in Agreement.objects.filter(
+            relationship_id__in=ids
+        ).values_list("relationship_id", "version", "meeting_cadence_days")
+    }
+    signed = set(
+        AgreementSignature.objects.filter(
+            agreement__relationship_id__in=ids, version=F("agreement__version")
+        ).values_list("member_id", flat=True)
+    )
+    meetings = {
+        row["relationship_id"]: row
+        for row in CheckIn.objects.filter(relationship_id__in=ids)
+        .values("relationship_id")
+        .annotate(
+            last=Max("met_on"), next=Min("next_meeting_at", filter=Q(next_meeting_at__gt=now))
+        )
+    }
+    # Meetings recent enough to confirm or rate; older ones are history, not reminders.
+    since = today - dt.timedelta(days=RATE_WINDOW_DAYS + 1)
+    rated_by: dict[int, set[int]] = defaultdict(set)
+    for check_in_id, author_id in Pulse.objects.filter(
+        check_in__relationship_id__in=ids, check_in__met_on__gte=since
+    ).values_list("check_in_id", "author_id"):
+        rated_by[check_in_id].add(author_id)
+    check_ins: dict[int, list[CheckInFacts]] = defaultdict(list)
+    for pk, relationship_id, logged_by, met_on, created_at, confirmed_at in (
+        CheckIn.objects.filter(relationship_id__in=ids, met_on__gte=since)
+        .order_by("relationship_id", "met_on", "pk")
+        .values_list(
+            "pk", "relationship_id", "logged_by_id", "met_on", "created_at", "confirmed_at"
+        )
+    ):
+        check_ins[relationship_id].append(
+            CheckInFacts(
+                id=pk,
+                logged_by=logged_by,
+                met_on=met_on,
+                logged_at=created_at,
+                confirmed=confirmed_at is not None,
+                rated_by=frozenset(rated_by[pk]),
+            )
+        )
+    goals: dict[int, list[GoalReminderFacts]] = defaultdict(list)
+    for pk, relationship_id, owner_id, title, status, target_date in (
+        Goal.objects.filter(relationship_id__in=ids)
+        .exclude(status__in=[Goal.Status.DONE, Goal.Status.DROPPED])
+        .order_by("pk")
+        .values_list("pk", "relationship_id", "owner_id", "title", "status", "target_date")
+    ):
+        goals[relationship_id].append(
+            GoalReminderFacts(
+                id=pk, owner=owner_id, title=title, status=status, target_date=target_date
+            )
+        )
+    surveys_done: dict[int, set[str]] = defaultdict(set)
+    for author_id, stage in SurveyResponse.objects.filter(relationship_id__in=ids).values_list(
+        "author_id", "stage"
+    ):
+        surveys_done[author_id].add(stage)
+    health = health_for(relationships=relationships, today=today)
+
+    facts = []
+    for relationship in relationships:
+        program = relationship.cohort.program
+        version, cadence = agreements.get(relationship.pk, (1, program.meeting_cadence_days))
+        meeting = meetings.get(relationship.pk, {})
+        facts.append(
+            RelationshipFacts(
+                id=relationship.pk,
+                program_id=program.pk,
+                program_name=program.name,
+                started_at=relationship.started_at,
+                cadence_days=cadence,
+                members=tuple(
+                    Member(
+                        id=m.pk,
+                        person_id=m.enrolment.user_id,
+                        role=m.role,
+                        signed_agreement=m.pk in signed,
+                        surveys_done=frozenset(surveys_done[m.pk]),
+                    )
+                    for m in sorted(members[relationship.pk], key=lambda m: (m.role, m.pk))
+                ),
+                coordinator_ids=tuple(coordinators[program.pk]),
+                last_check_in_on=meeting.get("last"),
+                next_meeting_at=meeting.get("next"),
+                check_ins=tuple(check_ins[relationship.pk]),
+                agreement_version=version,
+                goals=tuple(goals[relationship.pk]),
+                surveys_opened_on=survey_opened_on(relationship, today),
+                health_status=health[relationship.pk].status,
+                health_reasons=health[relationship.pk].reasons,
+                active=relationship.status == Relationship.Status.ACTIVE,
+            )
+        )
+    return ReminderBatch(
+        snapshot=Snapshot(
+            people={pk: _person(user) for pk, user in users.items()},
+            relationships=tuple(facts),
+        ),
+        thresholds={r.cohort.program_id: thresholds_for(r.cohort.program) for r in relationships},
+        users=users,
+    )
+
+
+def request_batches(*, batch_size: int = BATCH_SIZE) -> Iterator[ReminderBatch]:
+    """Mentor requests waiting for the mentor's answer, one query per batch."""
+    after = 0
+    while True:
+        requests = list(
+            MentorRequest.objects.filter(
+                pk__gt=after, status=MentorRequest.Status.PENDING, sent_at__isnull=False
+            )
+            .select_related("cohort__program", "mentor__user", "mentee__user")
+            .order_by("pk")[:batch_size]
+        )
+        if not requests:
+            return
+        after = requests[-1].pk
+        users = {r.mentor.user_id: r.mentor.user for r in requests}
+        yield ReminderBatch(
+            snapshot=Snapshot(
+                people={pk: _person(user) for pk, user in users.items()},
+                requests=tuple(
+                    RequestFacts(
+                        id=r.pk,
+                        program_id=r.cohort.program_id,
+                        mentor_id=r.mentor.user_id,
+                        mentee_name=r.mentee.user.display_name,
+                        sent_at=r.sent_at,
+                    )
+                    for r in requests
+                    if r.sent_at is not None
+                ),
+            ),
+            thresholds={r.cohort.program_id: thresholds_for(r.cohort.program) for r in requests},
+            users=users,
+        )
+
+
+def invitation_batches(
+    *, now: dt.datetime, batch_size: int = BATCH_SIZE
+) -> Iterator[ReminderBatch]:
+    """Invitations neither accepted nor expired, to cohorts still taking people."""
+    after = 0
+    while True:
+        invitations = list(
+            Invitation.objects.filter(pk__gt=after, accepted_at__isnull=True, expires_at__gt=now)
+            .exclude(cohort__status__in=[Cohort.Status.CLOSING, Cohort.Status.CLOSED])
+            .select_related("cohort__program")
+            .order_by("pk")[:batch_size]
+        )
+        if not invitations:
+            return
+        after = invitations[-1].pk
+        yield ReminderBatch(
+            snapshot=Snapshot(
+                people={},
+                invitations=tuple(
+                    InvitationFacts(
+                        id=i.pk,
+                        program_id=i.cohort.program_id,
+                        email=i.email,
+                        program_name=i.cohort.program.name,
+                        cohort_name=i.cohort.name,
+                        token=i.token,
+                        created_at=i.created_at,
+                        expires_at=i.expires_at,
+                    )
+                    for i in invitations
+                ),
+            ),
+            thresholds={i.cohort.program_id: thresholds_for(i.cohort.program) for i in invitations},
+        )
