@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any, cast
 
 from django import forms
 from django.http import HttpRequest
+
+from notifications.services import notification_kinds_optional
 
 from .models import User
 
@@ -44,3 +47,20 @@ class SignupDetailsForm(forms.Form):
 class UserSettingsForm(forms.Form):
     display_name = SignupDetailsForm.base_fields["display_name"]
     time_zone = SignupDetailsForm.base_fields["time_zone"]
+
+
+class EmailPreferencesForm(forms.Form):
+    """Which optional kinds of message also come by email; an unticked kind still reaches the
+    person's notification centre."""
+
+    email_kinds = forms.MultipleChoiceField(
+        label="Send me these by email",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Untick a kind to get it in the app only, in your notifications.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.MultipleChoiceField, self.fields["email_kinds"])
+        field.choices = [(kind.value, kind.label) for kind in notification_kinds_optional()]

@@ -461,3 +461,62 @@ class ParticipantImport(models.Model):
 # to it to let them create programs and look after the shared vocabulary.
 COORDINATORS_GROUP = "Program coordinators"
 COORDINATORS_GROUP_PERMISSIONS = ("add_program", "change_competency")
+
+
+class Announcement(models.Model):
+    """A message a coordinator writes to a whole cohort, or to one role in it. A worker delivers
+    it to each recipient's notification centre (and by email, unless they turned announcements
+    off), and `delivered` counts the recipients done so far for the page that follows it."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="announcements")
+    role = models.CharField(
+        max_length=6,
+        choices=Enrolment.Role.choices,
+        blank=True,
+        help_text="Empty: everyone approved in the cohort.",
+    )
+    subject = models.CharField(max_length=150)
+    body = models.TextField(max_length=5000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0, help_text="Recipients when delivery began.")
+    delivered = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    token = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_token,
+        help_text="Sent with the form: a second submit of the same form finds this row.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["cohort", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {self.cohort}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SENT, self.Status.FAILED)
+
+    @property
+    def progress(self) -> int:
+        if self.status == self.Status.SENT:
+            return 100
+        return min(100, self.delivered * 100 // self.total) if self.total else 0
+
+    @property
+    def audience(self) -> str:
+        """Who reads it, as the form and the list say it: "mentees", or "everyone"."""
+        return f"{self.get_role_display().lower()}s" if self.role else "everyone"

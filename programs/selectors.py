@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce, Lower
 from accounts.models import User
 
 from .models import (
+    Announcement,
     Cohort,
     CohortQuestion,
     Competency,
@@ -570,4 +571,53 @@ def competency_list_for_review(
         competencies.select_related("suggested_by")
         .prefetch_related("synonyms")
         .order_by("status", "name")
+    )
+
+
+# --- Announcements --------------------------------------------------------------------------
+
+
+def announcement_recipient_list(*, cohort: Cohort, role: str) -> QuerySet[User]:
+    """Who reads an announcement to `cohort`: everyone approved in it, or those approved in
+    `role` ("" for everyone), with an active account; ordered by id so delivery can go in
+    batches and pick up where it stopped."""
+    enrolments = Enrolment.objects.filter(cohort=cohort, status=Enrolment.Status.APPROVED)
+    if role:
+        enrolments = enrolments.filter(role=role)
+    return User.objects.filter(is_active=True, pk__in=enrolments.values("user_id")).order_by("pk")
+
+
+def announcement_list_for_cohort(*, cohort: Cohort) -> QuerySet[Announcement]:
+    return cohort.announcements.select_related("created_by").order_by("-created_at", "-pk")
+
+
+def announcement_list_visible_to(*, user: User) -> QuerySet[Announcement]:
+    """Announcements `user` may read: those of the programs they coordinate, and those written
+    to them (approved in the cohort, in the role it was for)."""
+    if not user.is_authenticated:
+        return Announcement.objects.none()
+    approved = Enrolment.objects.filter(
+        cohort=OuterRef("cohort"), user=user, status=Enrolment.Status.APPROVED
+    )
+    return (
+        Announcement.objects.alias(
+            coordinates=Exists(
+                Program.objects.filter(pk=OuterRef("cohort__program"), coordinators=user)
+            ),
+            approved_in_cohort=Exists(approved),
+            approved_in_role=Exists(approved.filter(role=OuterRef("role"))),
+        )
+        .filter(
+            Q(coordinates=True) | Q(role="", approved_in_cohort=True) | Q(approved_in_role=True)
+        )
+        .select_related("cohort__program", "created_by")
+    )
+
+
+def announcement_list_coordinated_by(*, user: User) -> QuerySet[Announcement]:
+    """Announcements whose delivery `user` may follow: those of the programs they coordinate."""
+    if not user.is_authenticated:
+        return Announcement.objects.none()
+    return Announcement.objects.filter(cohort__program__coordinators=user).select_related(
+        "cohort__program", "created_by"
     )

@@ -1,6 +1,15 @@
 from django.urls import path
 
-from .views import cohorts, enrolments, imports, invitations, participation, programs, vocabulary
+from .views import (
+    announcements,
+    cohorts,
+    enrolments,
+    imports,
+    invitations,
+    participation,
+    programs,
+    vocabulary,
+)
 
 app_name = "programs"
 urlpatterns = [
@@ -41,13 +50,33 @@ urlpatterns = [
     ),
     path("cohorts/<int:pk>/invitations/", invitations.invitation_list, name="invitation_list"),
     path("cohorts/<int:pk>/import/", imports.import_upload, name="import_upload"),
+    path(
+        "cohorts/<int:pk>/announcements/",
+        announcements.announcement_list,
+        name="announcement_list",
+    ),
+    path(
+        "cohorts/<int:pk>/announcements/new/",
+        announcements.announcement_create,
+        name="announcement_create",
+    ),
+    path(
+        "announcements/<int:pk>/progress/",
+        announcements.announcement_progress,
+        name="announcement_progress",
+    ),
     path("imports/<int:pk>/", imports.import_review, name="import_review"),
     path("imports/<int:pk>/run/", imports.import_run, name="import_run"),
     # Anyone holding a link
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("invitations/<str:token>/renew/", invitations.invitation_renew, name="invitation_renew"),
     path("apply/<str:token>/", participation.apply, name="apply"),
-    # Participants: their own things only
+    # Participants: their own things only (an announcement: its coordinators too)
+    path(
+        "announcements/<int:pk>/",
+        announcements.announcement_detail,
+        name="announcement_detail",
+    ),
     # "me/enrolments/<int:pk>/" (my_enrolment) is added in mentorship/urls.py: the page shows
     # the participant's partners too, so its view is the matching app's.
     path("me/enrolments/<int:pk>/edit/", participation.my_enrolment_edit, name="my_enrolment_edit"),

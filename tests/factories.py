@@ -40,8 +40,9 @@ from matching.models import (
     RelationshipMember,
     UnmatchedResult,
 )
-from notifications.models import OutboundEmail
+from notifications.models import Notification, NotificationPreference, OutboundEmail
 from programs.models import (
+    Announcement,
     Cohort,
     CohortQuestion,
     Competency,
@@ -542,3 +543,52 @@ class OutboundEmailFactory(DjangoModelFactory[OutboundEmail]):
     to = factory.LazyFunction(lambda: ["maya.mentor@example.org"])
     subject = "You have a new mentee"
     text_body = "Say hello."
+
+
+class NotificationFactory(DjangoModelFactory[Notification]):
+    """An in-app notification as notify() records it, without rendering or queuing an email
+    (pass `outbound_email=OutboundEmailFactory(...)` for one that was emailed)."""
+
+    class Meta:
+        model = Notification
+
+    recipient = factory.SubFactory(UserFactory)
+    email = factory.LazyAttribute(lambda n: n.recipient.email if n.recipient else "a@example.org")
+    kind = Notification.Kind.CHECK_IN_LOGGED
+    key = factory.Sequence(lambda n: f"test-notification:{n}")
+    title = factory.Sequence(lambda n: f"[Mentorship] A meeting was logged ({n})")
+    url = "/me/mentoring/"
+
+
+class NotificationPreferenceFactory(DjangoModelFactory[NotificationPreference]):
+    """A kind of email the person turned off."""
+
+    class Meta:
+        model = NotificationPreference
+
+    user = factory.SubFactory(UserFactory)
+    kind = Notification.Kind.CHECK_IN_DUE
+    email = False
+
+
+def _coordinator_for(program: Program) -> User:
+    user = UserFactory()
+    program.coordinators.add(user)
+    return user
+
+
+class AnnouncementFactory(DjangoModelFactory[Announcement]):
+    """A queued announcement to everyone in a cohort, as announcement_create leaves it before its
+    worker runs (no task is queued: call announcement_deliver to deliver it)."""
+
+    class Meta:
+        model = Announcement
+
+    cohort = factory.SubFactory(CohortFactory)
+    role = ""
+    subject = factory.Sequence(lambda n: f"Kick-off session {n}")
+    body = "We meet on Monday at 10:00 in the main hall.\n\nBring your questions."
+    # One of the program's coordinators; a program made with none gets one, as a real one has.
+    created_by = factory.LazyAttribute(
+        lambda a: a.cohort.program.coordinators.first() or _coordinator_for(a.cohort.program)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -67,3 +68,35 @@ def unsubscribe_token_read(*, token: str) -> tuple[int, str]:
     ):
         raise UnsubscribeError("The link does not name a person and a kind of email.")
     return data["user"], data["kind"]
+
+
+def notification_kinds_optional() -> list[Notification.Kind]:
+    """The kinds a person may take out of their email (every kind but the transactional ones),
+    in the order the settings page lists them."""
+    return [kind for kind in Notification.Kind if kind not in TRANSACTIONAL_KINDS]
+
+
+def notification_email_kinds_for(*, user: User) -> set[str]:
+    """The optional kinds `user` gets by email (no preference row: by email)."""
+    refused = set(
+        NotificationPreference.objects.filter(user=user, email=False).values_list("kind", flat=True)
+    )
+    return {kind.value for kind in notification_kinds_optional() if kind not in refused}
+
+
+def notification_preferences_update(*, user: User, email_kinds: Collection[str]) -> list[str]:
+    """Set every optional kind at once: those in `email_kinds` come by email, the others reach
+    the notification centre only. Transactional kinds stay on whatever is asked. Writes only the
+    kinds that change (through notification_preference_set) and returns them."""
+    unknown = set(email_kinds) - set(Notification.Kind.values)
+    if unknown:
+        raise ValueError(f"No kind of notification is called {sorted(unknown)!r}.")
+    changed = []
+    with transaction.atomic():
+        current = notification_email_kinds_for(user=user)
+        for kind in notification_kinds_optional():
+            wanted = kind in email_kinds
+            if wanted != (kind in current):
+                notification_preference_set(user=user, kind=kind, email=wanted)
+                changed.append(kind.value)
+    return changed

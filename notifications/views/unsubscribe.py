@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import User
 from notifications.models import Notification
 from notifications.services import (
     UnsubscribeError,
@@ -21,6 +21,9 @@ from notifications.services import (
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks (link scanners fetch links, and must not unsubscribe anyone); POST applies."""
+    # The user model by setting, not by import: accounts imports notifications (to send), so
+    # notifications importing accounts would make the two apps a circle.
+    User = get_user_model()
     try:
         user_id, kind = unsubscribe_token_read(token=token)
         user = User.objects.get(pk=user_id, is_active=True)

@@ -51,6 +51,11 @@ from programs.selectors import (
     invitation_problem,
     program_kind_is_fixed,
 )
+from programs.services.announcements import (
+    ANNOUNCEMENT_NOBODY,
+    announcement_create,
+    announcement_deliver,
+)
 from programs.services.cohorts import (
     cohort_clone,
     cohort_create,
@@ -101,6 +106,7 @@ from programs.services.vocabulary import (
 )
 
 __all__ = [
+    "ANNOUNCEMENT_NOBODY",
     "APPLICATIONS_CLOSED",
     "COHORT_CLONE_ONLY_CLOSED",
     "COHORT_NEEDS_MENTORS_AND_MENTEES",
@@ -139,6 +145,8 @@ __all__ = [
     "InvitationBatchResult",
     "ProfileFields",
     "StatusChangeResult",
+    "announcement_create",
+    "announcement_deliver",
     "cohort_clone",
     "cohort_create",
     "cohort_question_set",
