@@ -30,7 +30,7 @@ from notifications.rules import local_date, zone
 
 from .notify import notification_email_refused, notification_key
 from .outbound import email_queue
-from .preferences import unsubscribe_headers
+from .preferences import unsubscribe_headers, unsubscribe_url
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -138,6 +138,9 @@ def daily_digest_send_for(*, user: User, now: dt.datetime) -> Notification | Non
                     "items": items,
                     "today": today,
                     "url": digest.url,
+                    "unsubscribe_url": unsubscribe_url(
+                        user=user, kind=Notification.Kind.DAILY_DIGEST
+                    ),
                 },
             )
         digest.title = rendered.subject[:300]

@@ -12,7 +12,7 @@ from notifications.email import email_render
 from notifications.models import TRANSACTIONAL_KINDS, Notification, NotificationPreference
 
 from .outbound import email_queue
-from .preferences import unsubscribe_headers
+from .preferences import unsubscribe_headers, unsubscribe_url
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -55,9 +55,21 @@ def notify(
         delivery = Notification.Delivery.IN_APP
     # Dates and times in the message read as the recipient's own clock shows them.
     zone = user.time_zone if user is not None and user.time_zone else settings.TIME_ZONE
+    unsubscribe = (
+        unsubscribe_url(user=user, kind=kind)
+        if user is not None and kind not in TRANSACTIONAL_KINDS
+        else ""
+    )
     with timezone.override(zone):
         rendered = email_render(
-            name=kind, context={"recipient": user, "time_zone": zone, "url": url, **context}
+            name=kind,
+            context={
+                "recipient": user,
+                "time_zone": zone,
+                "url": url,
+                "unsubscribe_url": unsubscribe,
+                **context,
+            },
         )
     try:
         with transaction.atomic():

@@ -441,6 +441,37 @@ def test_it_offers_one_click_unsubscribe_on_all_but_transactional_email(
         assert ended.outbound_email.headers == {}
 
 
+def test_every_email_to_a_person_ends_with_its_unsubscribe_link_that_works_signed_out(
+    pair, mentor, coordinator, client, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        log_check_in(pair)
+        matching_services.relationship_end_early(
+            relationship=pair, reason="Changed jobs.", ended_by=coordinator
+        )
+
+    logged = next(m for m in mailoutbox if m.to == [mentor.email] and "logged" in m.body)
+    link = next(
+        line.split(": ", 1)[1]
+        for line in logged.body.splitlines()
+        if line.startswith("Stop emails like this one: ")
+    )
+    assert "Stop emails like this one" in logged.alternatives[0][0]
+    assert "Choose which emails you get" in logged.body
+    # A transactional email offers the settings, but no way to stop it.
+    ended = next(m for m in mailoutbox if m.to == [mentor.email] and m is not logged)
+    assert "Choose which emails you get" in ended.body
+    assert "Stop emails like this one" not in ended.body
+
+    assert client.post(link).status_code == 200
+    assert (
+        NotificationPreference.objects.get(
+            user=mentor, kind=Notification.Kind.CHECK_IN_LOGGED
+        ).email
+        is False
+    )
+
+
 def test_it_leaves_no_app_to_render_and_queue_email_by_hand():
     """Only notify() and the account emails of allauth's adapter queue mail."""
     from pathlib import Path
