@@ -25,7 +25,13 @@ from accounts.models import User
 from matching.models import Relationship, RelationshipMember
 from notifications.models import Notification
 from notifications.rules import DueReminder, reminders_due, zone
-from notifications.services import notification_key, notify
+from notifications.services import (
+    notification_email_refusals,
+    notification_key,
+    notification_prepare,
+    notifications_record,
+    notify,
+)
 from notifications.services.digest import DIGEST_LOCAL_HOUR
 from programs.models import Cohort, Enrolment, Program
 
@@ -111,14 +117,69 @@ def _record_batch(batch: ReminderBatch, *, now: dt.datetime, result: SweepResult
         for r in due
     }
     known = recorded_keys(keys=keys)
-    # One transaction per batch, each reminder in a savepoint of its own: a failure still costs
-    # only that reminder, and the batch commits (and flushes to disk) once rather than once per
-    # reminder. A concurrent sweep that reaches a key this batch holds waits for the commit and
-    # then finds it taken; both sweeps take keys in the same order, so neither waits on the other
-    # in a cycle.
+    if keys <= known:  # the usual hourly case: nothing new, and nothing to write
+        result.already += len(due)
+        return
+    # Urgent ones are emailed at once, one notify() each, every one in a savepoint of its own so
+    # a failure costs only that one. The rest wait for the daily email: prepared one by one (a
+    # failure skipped and counted) and recorded in a few statements; a key another sweep holds
+    # is skipped there too. One transaction per batch, so the batch commits once.
+    waiting: list[Notification] = []
+    refusals = notification_email_refusals(user_ids=set(batch.users))
     with transaction.atomic():
         for reminder in due:
-            reminder_record(reminder=reminder, users=batch.users, result=result, known=known)
+            if reminder.urgent or reminder.recipient_id is None:
+                reminder_record(reminder=reminder, users=batch.users, result=result, known=known)
+                continue
+            prepared = _reminder_prepare(
+                reminder=reminder,
+                recipient_id=reminder.recipient_id,
+                users=batch.users,
+                refusals=refusals,
+                known=known,
+            )
+            if prepared is None:
+                result.already += 1
+            elif isinstance(prepared, str):
+                result.failed.append(prepared)
+            else:
+                waiting.append(prepared)
+        recorded = notifications_record(notifications=waiting)
+    result.notified += len(recorded)
+    result.already += len(waiting) - len(recorded)
+
+
+def _reminder_prepare(
+    *,
+    reminder: DueReminder,
+    recipient_id: int,
+    users: dict[int, User],
+    refusals: set[tuple[int, str]],
+    known: set[str],
+) -> Notification | str | None:
+    """The reminder ready to record; None when it is recorded already; its key when preparing
+    it failed (logged: the others must still be reminded)."""
+    recipient = users[recipient_id]
+    about = _about(*reminder.about)
+    key = notification_key(
+        kind=reminder.kind, recipient=recipient, about=about, period=reminder.period
+    )
+    if key in known:
+        return None
+    name, args = reminder.link
+    try:
+        return notification_prepare(
+            kind=Notification.Kind(reminder.kind),
+            recipient=recipient,
+            about=about,
+            context=dict(reminder.context),
+            url=reverse(name, args=args) if name else "",
+            period=reminder.period,
+            email_refused=(recipient.pk, reminder.kind) in refusals,
+        )
+    except Exception:
+        logger.exception("reminder %s could not be prepared", key)
+        return key
 
 
 def reminder_sweep(*, now: dt.datetime | None = None) -> SweepResult:

@@ -2,10 +2,13 @@
 
 from .digest import DIGEST_LOCAL_HOUR, daily_digest_send, daily_digest_send_for
 from .notify import (
+    notification_email_refusals,
     notification_email_refused,
     notification_key,
+    notification_prepare,
     notification_read,
     notification_read_all,
+    notifications_record,
     notify,
 )
 from .outbound import MAX_SEND_ATTEMPTS, email_queue, email_send
@@ -31,14 +34,17 @@ __all__ = [
     "email_queue",
     "email_send",
     "notification_email_kinds_for",
+    "notification_email_refusals",
     "notification_email_refused",
     "notification_key",
     "notification_kinds_optional",
     "notification_preference_set",
     "notification_preferences_update",
+    "notification_prepare",
     "notification_read",
     "notification_read_all",
     "notification_resend",
+    "notifications_record",
     "notify",
     "unsubscribe_headers",
     "unsubscribe_token",

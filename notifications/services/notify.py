@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from notifications.email import email_render
@@ -122,3 +123,79 @@ def notification_read_all(*, user: User) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+
+
+# --- Many reminders at once (the sweep) --------------------------------------------------------
+
+
+def notification_email_refusals(*, user_ids: set[int]) -> set[tuple[int, str]]:
+    """The (person, kind) pairs among `user_ids` that are turned off by email, in one query."""
+    return {
+        (user_id, kind)
+        for user_id, kind in NotificationPreference.objects.filter(
+            user_id__in=user_ids, email=False
+        ).values_list("user_id", "kind")
+        if kind not in TRANSACTIONAL_KINDS
+    }
+
+
+def notification_prepare(
+    *,
+    kind: Notification.Kind,
+    recipient: User,
+    about: models.Model | None,
+    context: dict[str, Any],
+    url: str,
+    period: str,
+    email_refused: bool,
+) -> Notification:
+    """An unsaved reminder for `recipient`'s daily email: only its title is rendered now (in the
+    recipient's zone); the daily email writes the rest. Record a list with notifications_record."""
+    zone = recipient.time_zone or settings.TIME_ZONE
+    with timezone.override(zone):
+        subject = render_to_string(
+            f"emails/{kind}-subject.txt",
+            {"site_url": settings.SITE_URL, "recipient": recipient, "time_zone": zone, **context},
+        )
+    return Notification(
+        recipient=recipient,
+        email=recipient.email,
+        kind=kind,
+        key=notification_key(kind=kind, recipient=recipient, about=about, period=period),
+        title=" ".join(subject.split())[:300],
+        url=url,
+        delivery=Notification.Delivery.IN_APP
+        if email_refused
+        else Notification.Delivery.EMAIL_DAILY,
+    )
+
+
+RECORD_CHUNK = 500
+
+
+def notifications_record(*, notifications: list[Notification]) -> set[str]:
+    """Insert prepared notifications in a few statements. A key recorded already (by an earlier
+    sweep, or a concurrent one that committed first) is skipped by the unique constraint, as
+    notify() does one at a time; returns the keys this call recorded.
+
+    Django's bulk_create cannot say which rows a conflict skipped, hence `ON CONFLICT DO NOTHING
+    RETURNING`, which PostgreSQL and SQLite (3.35+) both understand."""
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    columns = ["recipient_id", "email", "kind", "key", "title", "url", "delivery", "created_at"]
+    now = timezone.now()
+    recorded: set[str] = set()
+    for start in range(0, len(notifications), RECORD_CHUNK):
+        chunk = notifications[start : start + RECORD_CHUNK]
+        placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
+        params: list[Any] = []
+        for n in chunk:
+            params += [n.recipient_id, n.email, n.kind, n.key, n.title, n.url, n.delivery, now]
+        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({quoted}) VALUES {placeholders} "  # noqa: S608 (our names)
+                f'ON CONFLICT ("key") DO NOTHING RETURNING "key"',
+                params,
+            )
+            recorded.update(key for (key,) in cursor.fetchall())
+    return recorded

@@ -229,20 +229,27 @@ def test_two_sweeps_at_once_record_each_reminder_once(
 
 def test_a_failure_for_one_person_does_not_stop_the_others(world, monkeypatch):
     real_notify = sweep_module.notify
+    real_prepare = sweep_module.notification_prepare
 
-    def notify_failing_for_kiri(**kwargs):
-        recipient = kwargs["recipient"]
-        if getattr(recipient, "email", recipient) == "kiri@example.org":
-            raise RuntimeError("mailbox unavailable")
-        return real_notify(**kwargs)
+    def failing_for_kiri(real):
+        def call(**kwargs):
+            recipient = kwargs["recipient"]
+            if getattr(recipient, "email", recipient) == "kiri@example.org":
+                raise RuntimeError("mailbox unavailable")
+            return real(**kwargs)
 
-    monkeypatch.setattr(sweep_module, "notify", notify_failing_for_kiri)
+        return call
+
+    # Urgent reminders go through notify(), the others are prepared for the daily email.
+    monkeypatch.setattr(sweep_module, "notify", failing_for_kiri(real_notify))
+    monkeypatch.setattr(sweep_module, "notification_prepare", failing_for_kiri(real_prepare))
     result = reminder_sweep()
     kiri_expected = {e for e in EXPECTED if e[1] == "kiri@example.org"}
     assert len(result.failed) == len(kiri_expected)
     assert _recorded() == EXPECTED - kiri_expected
 
     monkeypatch.setattr(sweep_module, "notify", real_notify)
+    monkeypatch.setattr(sweep_module, "notification_prepare", real_prepare)
     retry = reminder_sweep()
     assert retry.notified == len(kiri_expected)
     assert _recorded() == EXPECTED
