@@ -103,6 +103,8 @@ bench: install-dev
 	$(PY) bench/matching.py
 	$(PY) bench/matching.py --peer
 	$(PY) bench/participant_import.py --rows 5000
+	$(PY) bench/reminders.py --relationships 10000
+	$(PY) bench/reminders.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles test-artifacts
