@@ -16,6 +16,7 @@ from goals.models import CheckIn, Goal, GoalChange, PrivateNote, Pulse, Reflecti
 from goals.selectors import health_for, relationship_home, relationship_list_for_member
 from matching.models import Relationship
 from mentorship.celery import PERIODIC_TASK_PREFIX, PERIODIC_TASKS
+from notifications.models import Notification
 from programs.models import Cohort, Enrolment, Program
 
 pytestmark = pytest.mark.django_db
@@ -102,6 +103,20 @@ def test_it_seeds_a_cohort_under_way_with_months_of_history(client):
     assert counts() == before
 
     assert client.login(email=f"mentor{DEMO}", password="demo-password") is True
+
+
+def test_the_demo_mentor_finds_reminders_in_their_to_dos_and_a_second_seed_adds_none(client):
+    call_command("seed_demo", stdout=io.StringIO())
+    mentor = User.objects.get(email=f"mentor{DEMO}")
+    reminders = Notification.objects.filter(recipient=mentor).count()
+    assert reminders > 0
+
+    call_command("seed_demo", stdout=io.StringIO())
+    assert Notification.objects.filter(recipient=mentor).count() == reminders
+
+    client.force_login(mentor)
+    home = client.get("/").content.decode()
+    assert "Nothing is waiting for you" not in home
 
 
 def test_it_syncs_declared_periodic_tasks_and_disables_retired_ones():
