@@ -24,4 +24,5 @@ RUN DJANGO_SECRET_KEY=collectstatic-only ALLOWED_HOSTS=localhost python manage.p
 RUN useradd --create-home mentorship
 USER mentorship
 EXPOSE 8000
-CMD ["gunicorn", "mentorship.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# gthread workers sized from the CPUs, 30 s timeout, graceful reloads on HUP: gunicorn.conf.py.
+CMD ["gunicorn", "-c", "gunicorn.conf.py"]

@@ -16,8 +16,10 @@ from .environment import (
     env_choice,
     env_database,
     env_email,
+    env_header_name,
     env_int,
     env_list,
+    env_optional,
     env_site_url,
     env_str,
     read_env_file,
@@ -59,6 +61,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's and view's log lines carry the request id.
+    "common.request_id.RequestIdMiddleware",
+    # /healthz answers here, before the heavy middleware below (core/middleware.py).
+    "core.middleware.HealthzMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -104,6 +110,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env_cache("CACHE_URL", default="locmemcache://")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # Sign-in's rate limits live in this cache: a Redis outage falls back to a per-process
+    # local cache instead of answering every sign-in with a 500 (common/cache.py).
+    CACHES["default"]["BACKEND"] = "common.cache.FallbackRedisCache"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -139,6 +149,17 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SITE_URL.startswith("https") else "ht
 # allauth's defaults already limit failed logins (5 per 5 minutes per account, 10 a minute per
 # address); stated here so the limit is visible where it is configured.
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/300s/key"}
+
+# --- Client addresses behind proxies. The per-address login limit needs the client's address,
+# not the proxy's: without this, ten wrong passwords from anyone lock everyone out. Count only
+# proxies you run (each appends to X-Forwarded-For; the entry that many from the right is the
+# client's, so a forged left part is ignored), or name the one header your proxy sets.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", default=0)
+TRUSTED_CLIENT_IP_HEADER = env_header_name("TRUSTED_CLIENT_IP_HEADER")
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
+# A trusted proxy may hand us its X-Request-ID; from anyone else we make our own.
+REQUEST_ID_HEADER_TRUSTED = TRUSTED_PROXY_COUNT > 0 or TRUSTED_CLIENT_IP_HEADER is not None
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -177,16 +198,63 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A broker that drops packets must not hold a request for the kernel's connect timeout (minutes).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60, "socket_connect_timeout": 3}
+# django-celery-beat's database scheduler, behind a lock: a second beat waits instead of sending
+# every periodic task twice (common/beat.py).
+CELERY_BEAT_SCHEDULER = "common.beat:GuardedDatabaseScheduler"
+# Save a periodic task's last run as soon as it is sent (a few writes an hour), so a beat that
+# takes over from a crashed one does not send again what was just sent.
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# --- The relay (core.tasks.background_work_relay_task, every minute) publishes again the background
+# work whose message was lost (broker down, queue lost, worker killed); the rows are the truth.
+# A queued email, announcement or matching run not taken by a worker this long after it was due.
+OUTBOX_RELAY_GRACE_SECONDS = env_int("OUTBOX_RELAY_GRACE_SECONDS", default=120)
+# At most this many emails published again per run; nothing is re-published while the broker's
+# queue already holds this many messages (the worker is behind, not losing messages).
+OUTBOX_RELAY_BATCH_SIZE = env_int("OUTBOX_RELAY_BATCH_SIZE", default=500, minimum=1)
+# An email SENDING this long has lost its worker (a send is killed at CELERY_TASK_TIME_LIMIT).
+OUTBOX_SENDING_TIMEOUT_SECONDS = env_int(
+    "OUTBOX_SENDING_TIMEOUT_SECONDS", default=max(600, CELERY_TASK_TIME_LIMIT + 60)
+)
+# An announcement delivering with no new recipient reached for this long has lost its worker.
+ANNOUNCEMENT_STALLED_SECONDS = env_int("ANNOUNCEMENT_STALLED_SECONDS", default=600)
+# A matching run "running" this long has lost its worker (its task is killed after 16 minutes).
+MATCH_RUN_STUCK_SECONDS = env_int("MATCH_RUN_STUCK_SECONDS", default=20 * 60)
+# /healthz answers 503 when the worker's heartbeat (every 60 s, through beat) is older than this.
+HEALTHZ_WORKER_STALE_SECONDS = env_int("HEALTHZ_WORKER_STALE_SECONDS", default=180)
+# /healthz reports the outbox as degraded when the oldest queued email waits longer than this.
+HEALTHZ_OUTBOX_LAG_SECONDS = env_int("HEALTHZ_OUTBOX_LAG_SECONDS", default=600)
+
+# Text for a person at a terminal; LOG_FORMAT=json for a log collector (one object per line).
+# Both carry the request id (`-` outside a request), also in the Celery tasks a request starts.
+LOG_FORMAT = env_choice("LOG_FORMAT", choices=("text", "json"), default="text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"log_context": {"()": "common.logging.LogContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {"()": "common.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["log_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Error reporting. sentry-sdk is not among our dependencies; SENTRY_DSN is the hook for a
+# deployment that adds it (pyproject.toml, then `make lock`). Set without it, start-up stops.
+SENTRY_DSN = env_optional("SENTRY_DSN")
+if SENTRY_DSN:
+    from common.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=env_str("SENTRY_ENVIRONMENT", default="production"))

@@ -8,6 +8,7 @@ inside a driver. Here every malformed or missing value stops start-up with an
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,23 @@ def env_required(name: str, *, why: str) -> str:
 def env_str(name: str, *, default: str) -> str:
     value = _raw(name)
     return default if value is None else value
+
+
+def env_optional(name: str) -> str | None:
+    """A value that may be absent (None), e.g. a DSN that switches a feature on."""
+    return _raw(name)
+
+
+def env_header_name(name: str) -> str | None:
+    value = _raw(name)
+    if value is None:
+        return None
+    if not re.fullmatch(r"[A-Za-z0-9-]+", value):
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not an HTTP header name (letters, digits and dashes, "
+            "e.g. X-Real-IP)."
+        )
+    return value
 
 
 def env_choice(name: str, *, choices: tuple[str, ...], default: str) -> str:
