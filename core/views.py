@@ -29,5 +29,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    healthy, report = health_report()
-    return JsonResponse(report, status=200 if healthy else 503)
+    """For load balancers and compose: 200 when the site can serve (status "ok" or "degraded",
+    saying what is), 503 when it cannot (database down, or the worker's heartbeat stale).
+    `?full=1` adds counts by status, indented for a person. Served by core.middleware before
+    sessions, auth and the rest, so it stays cheap when the site is busy."""
+    full = request.GET.get("full") == "1"
+    healthy, report = health_report(full=full)
+    return JsonResponse(
+        report, status=200 if healthy else 503, json_dumps_params={"indent": 2} if full else None
+    )

@@ -10,13 +10,34 @@ from .services import notification_resend
 
 @admin.register(OutboundEmail)
 class OutboundEmailAdmin(admin.ModelAdmin):
-    list_display = ["subject", "recipients", "status", "attempts", "created_at", "sent_at"]
-    list_filter = ["status", "created_at"]
+    list_display = [
+        "subject",
+        "recipients",
+        "status",
+        "attempts",
+        "possible_duplicate",
+        "created_at",
+        "sent_at",
+    ]
+    # "Failed" with a possible duplicate: stuck twice while sending, left for a person to judge
+    # (notifications.services.outbound states the rule).
+    list_filter = ["status", "possible_duplicate", "created_at"]
     search_fields = ["subject", "to"]
     date_hierarchy = "created_at"
     # Bodies can hold sign-in links: shown to nobody, even admins.
     exclude = ["text_body", "html_body"]
-    readonly_fields = ["to", "subject", "status", "attempts", "last_error", "created_at", "sent_at"]
+    readonly_fields = [
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "possible_duplicate",
+        "last_error",
+        "due_at",
+        "claimed_at",
+        "created_at",
+        "sent_at",
+    ]
 
     @admin.display(description="To")
     def recipients(self, email: OutboundEmail) -> str:

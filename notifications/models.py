@@ -1,11 +1,22 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 
 class OutboundEmail(models.Model):
-    """One email on its way out. A row is claimed before sending so a task delivered twice
-    (Celery's acks_late re-delivers after a worker dies) never sends the message twice."""
+    """One email on its way out: the row is the outbox, the Celery task only a wake-up call.
+
+    A row is claimed before sending (QUEUED or FAILED -> SENDING, a conditional UPDATE), so a task
+    delivered twice (acks_late re-delivers after a worker dies, the relay re-publishes) never
+    sends the message twice. The relay (notifications.services.outbound) reads the row, not the
+    broker: a QUEUED or retryable FAILED email not claimed within the grace period after
+    `due_at` is published again, so a queue lost with Redis loses no email.
+
+    SENDING past the timeout (the worker died during the SMTP call): SMTP cannot tell whether
+    the message left. A lost invitation or reminder costs more than a rare second copy, so it
+    is sent again once, flagged `possible_duplicate`. An email that gets stuck a second time is
+    not sent a third time: it is marked FAILED with the reason, for an admin to resend."""
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"
@@ -23,12 +34,31 @@ class OutboundEmail(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        default=timezone.now,
+        help_text="When it became due to be sent (queued, or its retry after a failure); not "
+        "claimed by a worker within the grace period after this, the relay publishes it again. "
+        "Empty: no automatic retry is left.",
+    )
+    claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker last claimed it to send it."
+    )
+    possible_duplicate = models.BooleanField(
+        default=False,
+        help_text="A worker stopped while sending it, so it was sent again: the recipient may "
+        "have it twice.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["status", "due_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} → {', '.join(self.to)}"

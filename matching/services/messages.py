@@ -7,6 +7,7 @@ MATCHING_NOT_OPEN = "Start matching on the cohort first: it is the cohort's next
 RUN_IN_PROGRESS = "A matching run is already under way for this cohort; wait for it to finish."
 RUN_NOT_FINISHED = "This run has not finished successfully."
 RUN_ALREADY_PUBLISHED = "These matches are already published."
+RUN_BEING_PUBLISHED = "This run is being published: its pairs can no longer change."
 NOTHING_ACCEPTED = "Accept at least one pair before publishing."
 SWAP_SAME_MENTOR = "That is already this mentee's mentor."
 SWAP_NOT_A_MENTOR = "Choose an approved mentor of this cohort."
@@ -22,6 +23,11 @@ NOT_YOUR_REQUEST = "Only the mentor asked can answer this request."
 DECLINE_NEEDS_REASON = "Say why, briefly: the mentee will read it."
 RELATIONSHIP_ALREADY_ENDED = "This relationship has already ended."
 END_NEEDS_REASON = "Give a reason for ending early."
+RUN_WORKER_LOST = (
+    "This run stopped without finishing: the worker running it was lost (restarted, or out of "
+    "memory), so nothing was stored. Start the run again; if it stops again, tell your "
+    "administrator."
+)
 
 RULE_WORDS = {
     "same_person": "they are the same person",

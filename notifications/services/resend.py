@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from django.db import transaction
+from django.utils import timezone
 
+from common.tasks import enqueue_on_commit
 from notifications.models import Notification, OutboundEmail
 
 
@@ -25,7 +25,7 @@ def notification_resend(*, notification: Notification) -> bool:
     with transaction.atomic():
         requeued = OutboundEmail.objects.filter(
             pk=email_id, status=OutboundEmail.Status.FAILED
-        ).update(status=OutboundEmail.Status.QUEUED)
+        ).update(status=OutboundEmail.Status.QUEUED, due_at=timezone.now())
         if requeued:
-            transaction.on_commit(partial(email_send_task.delay, email_id=email_id))
+            enqueue_on_commit(email_send_task, email_id=email_id)
     return bool(requeued)

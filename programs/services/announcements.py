@@ -3,19 +3,22 @@ delivery by a worker to each recipient's notification centre and inbox."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
-from functools import partial
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from common.tasks import enqueue, enqueue_on_commit
 from notifications.models import Notification
-from notifications.services import notify
+from notifications.selectors import notification_last_recorded_at
+from notifications.services import Message, notify_many
 from programs.models import Announcement, Cohort
 from programs.rules import ROLE_NOT_IN_PROGRAM, program_roles
 from programs.selectors import announcement_recipient_list
@@ -63,12 +66,13 @@ def announcement_create(
         return Announcement.objects.get(token=token, cohort=cohort)
     from programs.tasks import announcement_deliver_task
 
-    transaction.on_commit(partial(announcement_deliver_task.delay, announcement_id=announcement.pk))
+    enqueue_on_commit(announcement_deliver_task, announcement_id=announcement.pk)
     return announcement
 
 
 def announcement_deliver(*, announcement_id: int) -> Announcement:
-    """Notify every recipient of an announcement, in batches, counting them in `delivered`.
+    """Notify every recipient of an announcement, in batches (a fixed number of queries each),
+    counting them in `delivered`.
 
     Safe to run twice, or twice at once: each notification's key (announcement and recipient)
     is notified once, so a second run (a redelivered task, a retry after a failure) skips those
@@ -97,14 +101,18 @@ def announcement_deliver(*, announcement_id: int) -> Announcement:
         for start in range(0, len(ids), DELIVERY_BATCH_SIZE):
             batch = ids[start : start + DELIVERY_BATCH_SIZE]
             with transaction.atomic():
-                for user in User.objects.filter(pk__in=batch).order_by("pk"):
-                    notify(
-                        kind=Notification.Kind.ANNOUNCEMENT,
-                        recipient=user,
-                        about=announcement,
-                        context=context,
-                        url=url,
-                    )
+                notify_many(
+                    messages=[
+                        Message(
+                            kind=Notification.Kind.ANNOUNCEMENT,
+                            recipient=user,
+                            about=announcement,
+                            context=context,
+                            url=url,
+                        )
+                        for user in User.objects.filter(pk__in=batch).order_by("pk")
+                    ]
+                )
                 # Never backwards: a second run going over the first's recipients again.
                 mine.update(delivered=Greatest(F("delivered"), start + len(batch)))
     except Exception as error:  # the coordinator must see a failure, not a bar that never moves
@@ -118,3 +126,37 @@ def announcement_deliver(*, announcement_id: int) -> Announcement:
         mine.update(status=Announcement.Status.SENT, delivered=len(ids), finished_at=timezone.now())
     announcement.refresh_from_db()
     return announcement
+
+
+def announcement_relay(*, limit: int = 100) -> int:
+    """Publish again the delivery of announcements whose worker message was lost, and return how
+    many the broker took: one still queued OUTBOX_RELAY_GRACE_SECONDS after it was written (its
+    task never ran), or one delivering that reached nobody new for ANNOUNCEMENT_STALLED_SECONDS
+    (its worker died mid-way). Delivery is safe to run again: it continues with the people not
+    yet notified, so a delivery that was only slow loses nothing either."""
+    now = timezone.now()
+    grace = now - dt.timedelta(seconds=settings.OUTBOX_RELAY_GRACE_SECONDS)
+    stalled = now - dt.timedelta(seconds=settings.ANNOUNCEMENT_STALLED_SECONDS)
+    candidates = list(
+        Announcement.objects.filter(
+            Q(status=Announcement.Status.QUEUED, created_at__lte=grace)
+            | Q(status=Announcement.Status.SENDING, created_at__lte=stalled)
+        ).order_by("created_at")[:limit]
+    )
+    from programs.tasks import announcement_deliver_task
+
+    published = 0
+    for announcement in candidates:
+        if announcement.status == Announcement.Status.SENDING:
+            moved_at = notification_last_recorded_at(
+                kind=Notification.Kind.ANNOUNCEMENT, about=announcement
+            )
+            if moved_at is not None and moved_at > stalled:
+                continue  # still reaching people: its worker is alive
+        logger.warning(
+            "announcement %s left %s: delivering it again", announcement.pk, announcement.status
+        )
+        if not enqueue(announcement_deliver_task, announcement_id=announcement.pk):
+            break
+        published += 1
+    return published

@@ -10,7 +10,9 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import pytest
 import redis
@@ -37,23 +39,25 @@ def wait_for(condition: Callable[[], bool], *, what: str) -> None:
     pytest.fail(f"timed out after {WAIT_SECONDS}s waiting for {what}")
 
 
-@pytest.fixture
-def worker_queue(redis_url: str) -> Iterator[str]:
-    """Start a worker on a queue of its own (so no other worker on this Redis steals our tasks)
-    and point this process's task sending at it, for real rather than eagerly."""
-    queue = f"test-{uuid.uuid4().hex[:12]}"
-    # app.conf resolves keys lazily, so monkeypatch cannot undo them: restore by hand.
-    previous = {key: app.conf[key] for key in ("task_always_eager", "task_default_queue")}
-    app.conf.update(task_always_eager=False, task_default_queue=queue)
+def start_worker(
+    queue: str,
+    *,
+    settings_module: str = "mentorship.settings.test",
+    log: IO[str] | None = None,
+    **env_vars: str,
+) -> subprocess.Popen[str]:
+    """A solo worker consuming only `queue`, on this test's database, as its own process (a
+    test may kill it by its pid). Its log goes to `log` when given (a busy worker would fill a
+    pipe nobody reads), else to a pipe stop_worker prints."""
     database = connection.settings_dict
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mentorship.settings.test"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings_module, **env_vars}
     if database["ENGINE"].endswith("postgresql"):
         # The worker must see the rows this test commits: point it at the test database.
         env["DATABASE_URL"] = (
             f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@"
             f"{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
         )
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -74,22 +78,46 @@ def worker_queue(redis_url: str) -> Iterator[str]:
         ],
         cwd=REPO_ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log or subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+
+
+def stop_worker(process: subprocess.Popen[str]) -> None:
+    process.terminate()  # its own pid: never kill workers by name
     try:
-        yield queue
+        output, _ = process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+    # pytest shows a test's captured output when it fails: the worker's log explains why.
+    sys.stdout.write((output or "")[-4000:])
+
+
+@contextmanager
+def sending_to(queue: str) -> Iterator[None]:
+    """Point this process's task sending at `queue`, for real rather than eagerly."""
+    # app.conf resolves keys lazily, so monkeypatch cannot undo them: restore by hand.
+    previous = {key: app.conf[key] for key in ("task_always_eager", "task_default_queue")}
+    app.conf.update(task_always_eager=False, task_default_queue=queue)
+    try:
+        yield
     finally:
         app.conf.update(previous)
-        process.terminate()  # its own pid: never kill workers by name
+
+
+@pytest.fixture
+def worker_queue(redis_url: str) -> Iterator[str]:
+    """Start a worker on a queue of its own (so no other worker on this Redis steals our tasks)
+    and point this process's task sending at it."""
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    with sending_to(queue):
+        process = start_worker(queue)
         try:
-            output, _ = process.communicate(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        # pytest shows a test's captured output when it fails: the worker's log explains why.
-        sys.stdout.write(output[-4000:])
+            yield queue
+        finally:
+            stop_worker(process)
 
 
 @pytest.fixture
