@@ -141,3 +141,32 @@ class Profile(models.Model):
         if not self.languages:
             missing.append("languages")
         return missing
+
+
+class SubmissionToken(models.Model):
+    """A create form's one-time token, claimed by the service that creates with it.
+
+    Every create form carries a fresh token (`common.forms.SubmissionTokenMixin`); the service
+    claims it in its own transaction (`accounts.services.submission_claim`) and ties it to what
+    it created (`submission_record`). The same form sent again (a double click, a reload, the
+    back button) finds the token taken and is shown what the first submit made: nothing is
+    created, and nobody is emailed, twice. Rows are only needed while a page can be resent, so
+    a daily task deletes old ones (`submission_tokens_purge`)."""
+
+    token = models.UUIDField()
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # What the first submit created: its model when claimed, its id once created (in the same
+    # transaction, so a committed row always has both).
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType", on_delete=models.CASCADE, related_name="+"
+    )
+    object_id = models.PositiveBigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "token"], name="submission_token_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token} by {self.user_id}"

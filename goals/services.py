@@ -1,10 +1,15 @@
 """Every write inside a mentoring relationship. Keyword-only, one transaction each; people can
 fix what raises ValidationError (the messages below); members are notified through
-notifications.notify (in the app at once, by email on commit)."""
+notifications.notify (in the app at once, by email on commit).
+
+Every service that creates from a form takes the form's `submission_token` and claims it first
+(accounts.services.submission_claim): the same form sent twice raises AlreadySubmittedError with
+what the first submit made, so nothing is created, and nobody notified, twice."""
 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
@@ -14,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import submission_claim, submission_record
 from common.unset import UNSET, Unset, passed_values
 from matching.models import Relationship, RelationshipMember
 from notifications.models import Notification
@@ -203,7 +209,9 @@ def goal_create(
     target_date: dt.date,
     created_by: User,
     milestones: tuple[str, ...] = (),
+    submission_token: uuid.UUID | None = None,
 ) -> Goal:
+    submission_claim(user=created_by, token=submission_token, model=Goal)
     _active(relationship)
     started = _started_on(relationship)
     if target_date < started:
@@ -221,6 +229,7 @@ def goal_create(
     Milestone.objects.bulk_create(
         Milestone(goal=goal, title=t.strip()) for t in milestones if t.strip()
     )
+    submission_record(user=created_by, token=submission_token, created=goal)
     return goal
 
 
@@ -313,9 +322,12 @@ def check_in_log(
     next_meeting_at: dt.datetime | None = None,
     goal_progress: Mapping[int, int] | None = None,
     private_note: str = "",
+    submission_token: uuid.UUID | None = None,
 ) -> CheckIn:
     """Log a meeting. The partner is asked to confirm it; goal progress given here updates the
     goals (with history); a private note is kept for the logger only."""
+    logged_by = member.enrolment.user
+    submission_claim(user=logged_by, token=submission_token, model=CheckIn)
     _active(relationship)
     errors: dict[str, str] = {}
     started = _started_on(relationship)
@@ -346,10 +358,10 @@ def check_in_log(
         if goal_id not in goals:
             raise ValidationError(GOAL_NOT_IN_RELATIONSHIP)
         CheckInGoalProgress.objects.create(check_in=check_in, goal_id=goal_id, progress=progress)
-        goal_update(goal=goals[goal_id], changed_by=member.enrolment.user, progress=progress)
+        goal_update(goal=goals[goal_id], changed_by=logged_by, progress=progress)
     if private_note.strip():
         PrivateNote.objects.create(
-            author=member.enrolment.user,
+            author=logged_by,
             relationship=relationship,
             check_in=check_in,
             text=private_note.strip(),
@@ -359,8 +371,9 @@ def check_in_log(
         members=_others(relationship, member),
         relationship_id=relationship.pk,
         about=check_in,
-        context={"check_in": check_in, "logged_by": member.enrolment.user},
+        context={"check_in": check_in, "logged_by": logged_by},
     )
+    submission_record(user=logged_by, token=submission_token, created=check_in)
     return check_in
 
 
@@ -382,24 +395,42 @@ def check_in_confirm(*, check_in: CheckIn, member: RelationshipMember) -> CheckI
 
 
 @transaction.atomic
-def check_in_comment(*, check_in: CheckIn, member: RelationshipMember, text: str) -> CheckInComment:
+def check_in_comment(
+    *,
+    check_in: CheckIn,
+    member: RelationshipMember,
+    text: str,
+    submission_token: uuid.UUID | None = None,
+) -> CheckInComment:
+    author = member.enrolment.user
+    submission_claim(user=author, token=submission_token, model=CheckInComment)
     _active(check_in.relationship)
     _member_of(member, check_in.relationship_id)
     if not text.strip():
         raise ValidationError({"text": "Write a comment first."})
-    return CheckInComment.objects.create(check_in=check_in, author=member, text=text.strip())
+    comment = CheckInComment.objects.create(check_in=check_in, author=member, text=text.strip())
+    submission_record(user=author, token=submission_token, created=comment)
+    return comment
 
 
 @transaction.atomic
 def private_note_add(
-    *, author: User, relationship: Relationship, text: str, check_in: CheckIn | None = None
+    *,
+    author: User,
+    relationship: Relationship,
+    text: str,
+    check_in: CheckIn | None = None,
+    submission_token: uuid.UUID | None = None,
 ) -> PrivateNote:
+    submission_claim(user=author, token=submission_token, model=PrivateNote)
     _active(relationship)
     if not text.strip():
         raise ValidationError({"text": "Write something first."})
-    return PrivateNote.objects.create(
+    note = PrivateNote.objects.create(
         author=author, relationship=relationship, check_in=check_in, text=text.strip()
     )
+    submission_record(user=author, token=submission_token, created=note)
+    return note
 
 
 # --- Feedback -------------------------------------------------------------------------------
@@ -407,14 +438,21 @@ def private_note_add(
 
 @transaction.atomic
 def pulse_give(
-    *, check_in: CheckIn, member: RelationshipMember, usefulness: int, line: str = ""
+    *,
+    check_in: CheckIn,
+    member: RelationshipMember,
+    usefulness: int,
+    line: str = "",
+    submission_token: uuid.UUID | None = None,
 ) -> Pulse:
+    submission_claim(user=member.enrolment.user, token=submission_token, model=Pulse)
     _member_of(member, check_in.relationship_id)
     if Pulse.objects.filter(check_in=check_in, author=member).exists():
         raise ValidationError(PULSE_GIVEN)
     pulse = Pulse(check_in=check_in, author=member, usefulness=usefulness, line=line.strip())
     pulse.full_clean()
     pulse.save()
+    submission_record(user=member.enrolment.user, token=submission_token, created=pulse)
     return pulse
 
 
@@ -451,9 +489,11 @@ def survey_submit(
     member: RelationshipMember,
     stage: str,
     answers: Mapping[int, int | str | None],
+    submission_token: uuid.UUID | None = None,
 ) -> SurveyResponse:
     """Store a member's survey. Each answer keeps its question's visibility as it was when
     answered (the partner and the coordinator, or the coordinator only)."""
+    submission_claim(user=member.enrolment.user, token=submission_token, model=SurveyResponse)
     if not survey_stage_open(relationship=relationship, stage=stage):
         raise ValidationError(SURVEY_NOT_OPEN)
     if SurveyResponse.objects.filter(
@@ -489,6 +529,7 @@ def survey_submit(
                 )
             )
     SurveyAnswer.objects.bulk_create(rows)
+    submission_record(user=member.enrolment.user, token=submission_token, created=response)
     return response
 
 
@@ -504,7 +545,9 @@ def reflection_write(
     prompt: str,
     text: str,
     shared: bool = False,
+    submission_token: uuid.UUID | None = None,
 ) -> Reflection:
+    submission_claim(user=author, token=submission_token, model=Reflection)
     if not text.strip():
         raise ValidationError({"text": "Write your reflection first."})
     reflection = Reflection(
@@ -517,6 +560,7 @@ def reflection_write(
     )
     reflection.full_clean()
     reflection.save()
+    submission_record(user=author, token=submission_token, created=reflection)
     return reflection
 
 

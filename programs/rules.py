@@ -37,6 +37,10 @@ INVITATION_FOR_SOMEONE_ELSE = "This invitation was sent to {email}; sign in as t
 EXTERNAL_NOT_ALLOWED = "This program does not take mentors from outside the organisation."
 IMPORT_HAS_ERRORS = "Nothing was imported: fix the rows listed below and upload the file again."
 IMPORT_ALREADY_DONE = "This file was already imported."
+IMPORT_BUSY = (
+    "Nothing was imported: other imports were creating the same people at the same moment. "
+    "Import the file again."
+)
 IMPORT_MISSING_COLUMNS = "Nothing was imported: map a column to {fields} first."
 IMPORT_COHORT_CLOSED = "This cohort is closing or closed: people can no longer be imported into it."
 COMPETENCY_MERGE_INTO_ITSELF = "Choose a different term to merge into."

@@ -7,12 +7,14 @@ They are generic (`DjangoModelFactory[Program]`), so `ProgramFactory()` is a `Pr
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import factory
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from accounts.models import Profile, User
+from accounts.models import Profile, SubmissionToken, User
 from core.models import Heartbeat
 from goals.models import (
     Agreement,
@@ -43,6 +45,7 @@ from matching.models import (
 from notifications.models import Notification, NotificationPreference, OutboundEmail
 from programs.models import (
     Announcement,
+    BulkJob,
     Cohort,
     CohortQuestion,
     Competency,
@@ -92,6 +95,18 @@ class ProfileFactory(DjangoModelFactory[Profile]):
     department = factory.Iterator(["Engineering", "Sales", "Finance", "Product"])
     job_level = 3
     languages = factory.LazyFunction(lambda: ["English"])
+
+
+class SubmissionTokenFactory(DjangoModelFactory[SubmissionToken]):
+    """A used create-form token; by default it made a program, which its user coordinates."""
+
+    class Meta:
+        model = SubmissionToken
+
+    token = factory.LazyFunction(uuid.uuid4)
+    user = factory.SubFactory(UserFactory)
+    content_type = factory.LazyFunction(lambda: ContentType.objects.get_for_model(Program))
+    object_id = factory.LazyAttribute(lambda token: ProgramFactory(coordinators=[token.user]).pk)
 
 
 class CompetencyFactory(DjangoModelFactory[Competency]):
@@ -591,4 +606,30 @@ class AnnouncementFactory(DjangoModelFactory[Announcement]):
     # One of the program's coordinators; a program made with none gets one, as a real one has.
     created_by = factory.LazyAttribute(
         lambda a: a.cohort.program.coordinators.first() or _coordinator_for(a.cohort.program)
+    )
+
+
+class BulkJobFactory(DjangoModelFactory[BulkJob]):
+    """A queued invitation job for two addresses, as `invitations_send` leaves it before its
+    worker runs (no task is queued: call `invitation_job_execute` to run it)."""
+
+    class Meta:
+        model = BulkJob
+
+    cohort = factory.SubFactory(CohortFactory)
+    kind = BulkJob.Kind.INVITE
+    key = factory.Sequence(lambda n: f"test:{n}:invite")
+    title = factory.LazyAttribute(lambda j: f"Emailing 2 people an invitation to {j.cohort.name}")
+    task_name = "programs.tasks.invitation_job_execute_task"
+    payload = factory.LazyFunction(
+        lambda: {
+            "items": [["ana@example.org", "mentee"], ["ben@example.org", "mentee"]],
+            "sent": 0,
+            "kept": [],
+            "refused": {},
+        }
+    )
+    total = 2
+    created_by = factory.LazyAttribute(
+        lambda j: j.cohort.program.coordinators.first() or _coordinator_for(j.cohort.program)
     )

@@ -5,16 +5,20 @@
   a badge, its tone from TONES below, its text from the choice's label.
 - `{% breadcrumbs "Programs" programs_url program.name program_url "Import" %}`: label/URL pairs,
   then the current page's label (the URLs come from `{% url ... as programs_url %}`).
+- `{% submission_token_input %}`: a fresh one-time token for a create form written by hand and
+  repeated on a page (one per check-in), so that sending it twice creates once.
 """
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django import template
 from django.db import models
 from django.utils.html import format_html
 
+from common.forms import SUBMISSION_TOKEN
 from goals import health
 from goals.models import Goal
 from matching.models import MatchRun, MentorRequest, Proposal, Relationship
@@ -119,3 +123,9 @@ def concat(*parts: Any) -> str:
     """`{% concat "Run " run.pk as label %}`: a breadcrumb label or URL built from text and
     values (the `add` filter gives "" when one side is a number)."""
     return "".join(str(part) for part in parts)
+
+
+@register.simple_tag
+def submission_token_input() -> str:
+    """A hidden one-time token, new at each use (see common.forms.SubmissionTokenMixin)."""
+    return format_html('<input type="hidden" name="{}" value="{}">', SUBMISSION_TOKEN, uuid.uuid4())

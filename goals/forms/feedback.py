@@ -7,6 +7,7 @@ from typing import cast
 
 from django import forms
 
+from common.forms import SubmissionTokenMixin
 from programs.models import FeedbackQuestion
 
 SCALE_CHOICES = [(n, str(n)) for n in range(1, 6)]
@@ -18,7 +19,7 @@ SEEN_BY: dict[str, str] = {
 OWN_PROMPT = ""  # the empty choice: the writer's own question
 
 
-class PulseForm(forms.Form):
+class PulseForm(SubmissionTokenMixin, forms.Form):
     usefulness = forms.TypedChoiceField(
         label="How useful was this meeting?",
         choices=SCALE_CHOICES,
@@ -34,7 +35,7 @@ class PulseForm(forms.Form):
     )
 
 
-class SurveyForm(forms.Form):
+class SurveyForm(SubmissionTokenMixin, forms.Form):
     """One field per question, named q<question id>: scale questions as required 1-5 radios,
     text questions as optional textareas. Each says who will read the answer."""
 
@@ -66,7 +67,7 @@ class SurveyForm(forms.Form):
         return {q.pk: self.cleaned_data.get(f"q{q.pk}") for q in self.questions}
 
 
-class ReflectionForm(forms.Form):
+class ReflectionForm(SubmissionTokenMixin, forms.Form):
     prompt = forms.ChoiceField(
         label="A question to start from",
         required=False,

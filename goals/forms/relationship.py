@@ -9,6 +9,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from common.forms import SubmissionTokenMixin
 from goals.models import Agreement, CheckIn, Goal
 from matching.models import Relationship
 
@@ -28,7 +29,7 @@ class AgreementForm(forms.Form):
     base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class GoalCreateForm(forms.Form):
+class GoalCreateForm(SubmissionTokenMixin, forms.Form):
     title = forms.CharField(label="Goal", max_length=200, help_text="What you want to achieve.")
     measure = forms.CharField(
         label="How you will know", max_length=300, help_text="How you will measure it."
@@ -59,7 +60,7 @@ class GoalEditForm(forms.Form):
     )
 
 
-class CheckInForm(forms.Form):
+class CheckInForm(SubmissionTokenMixin, forms.Form):
     met_on = forms.DateField(label="Met on", widget=DATE_WIDGET)
     duration_minutes = forms.IntegerField(
         label="How long (minutes)",
@@ -121,13 +122,13 @@ class CheckInForm(forms.Form):
         }
 
 
-class CommentForm(forms.Form):
+class CommentForm(SubmissionTokenMixin, forms.Form):
     text = forms.CharField(
         label="Comment", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000
     )
 
 
-class PrivateNoteForm(forms.Form):
+class PrivateNoteForm(SubmissionTokenMixin, forms.Form):
     text = forms.CharField(
         label="New private note", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
     )

@@ -14,7 +14,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from common.forms import form_add_service_error, service_error_text
+from accounts.services import ALREADY_SAVED, AlreadySubmittedError
+from common.forms import SUBMISSION_TOKEN, form_add_service_error, service_error_text
 from common.http import AuthenticatedHttpRequest
 from goals import selectors, services
 from goals.forms.feedback import PulseForm, ReflectionForm, SurveyForm
@@ -52,7 +53,10 @@ def pulse_give(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 member=member,
                 usefulness=form.cleaned_data["usefulness"],
                 line=form.cleaned_data["line"],
+                submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError:
+            messages.info(request, ALREADY_SAVED)
         except ValidationError as error:
             messages.error(request, service_error_text(error))
         else:
@@ -74,6 +78,9 @@ def survey(request: AuthenticatedHttpRequest, pk: int, stage: str) -> HttpRespon
     if SurveyResponse.objects.filter(
         relationship=relationship, author=member, stage=stage
     ).exists():
+        if request.method == "POST":  # the answers sent again: they are saved, once
+            messages.info(request, ALREADY_SAVED)
+            return redirect("goals:survey", pk=relationship.pk, stage=stage)
         return render(request, "goals/survey_done.html", context)
     if not services.survey_stage_open(relationship=relationship, stage=stage):
         return render(request, "goals/survey_closed.html", context)
@@ -84,8 +91,15 @@ def survey(request: AuthenticatedHttpRequest, pk: int, stage: str) -> HttpRespon
     if request.method == "POST" and form.is_valid():
         try:
             services.survey_submit(
-                relationship=relationship, member=member, stage=stage, answers=form.answers()
+                relationship=relationship,
+                member=member,
+                stage=stage,
+                answers=form.answers(),
+                submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError:
+            messages.info(request, ALREADY_SAVED)
+            return redirect("goals:survey", pk=relationship.pk, stage=stage)
         except ValidationError as error:
             form_add_service_error(form, error)
         else:
@@ -111,7 +125,11 @@ def reflections(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 prompt=form.chosen_prompt(),
                 text=form.cleaned_data["text"],
                 shared=form.cleaned_data["shared"],
+                submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError:
+            messages.info(request, ALREADY_SAVED)
+            return redirect("goals:reflections", pk=relationship.pk)
         except ValidationError as error:
             form_add_service_error(form, error)
         else:

@@ -22,7 +22,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.forms import form_add_service_error, service_error_text
+from accounts.services import ALREADY_SAVED, AlreadySubmittedError
+from common.forms import SUBMISSION_TOKEN, form_add_service_error, service_error_text
 from common.http import AuthenticatedHttpRequest
 from goals import selectors, services
 from goals.forms.relationship import (
@@ -281,7 +282,11 @@ def goal_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 target_date=form.cleaned_data["target_date"],
                 created_by=request.user,
                 milestones=form.milestone_titles(),
+                submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError:
+            messages.info(request, ALREADY_SAVED)
+            return redirect(_home_url(relationship, "goals"))
         except ValidationError as error:
             form_add_service_error(form, error)
         else:
@@ -370,7 +375,11 @@ def check_in_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 next_meeting_at=data["next_meeting_at"],
                 goal_progress=form.goal_progress(),
                 private_note=data["private_note"],
+                submission_token=data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError as first:
+            messages.info(request, ALREADY_SAVED)
+            return redirect(_home_url(relationship, f"check-in-{first.created.pk}"))
         except ValidationError as error:
             form_add_service_error(form, error)
         else:
@@ -404,8 +413,13 @@ def check_in_comment(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     else:
         try:
             services.check_in_comment(
-                check_in=check_in, member=member, text=form.cleaned_data["text"]
+                check_in=check_in,
+                member=member,
+                text=form.cleaned_data["text"],
+                submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError:
+            messages.info(request, ALREADY_SAVED)
         except ValidationError as error:
             messages.error(request, service_error_text(error))
         else:
@@ -424,8 +438,13 @@ def private_note_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     else:
         try:
             services.private_note_add(
-                author=request.user, relationship=relationship, text=form.cleaned_data["text"]
+                author=request.user,
+                relationship=relationship,
+                text=form.cleaned_data["text"],
+                submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError:
+            messages.info(request, ALREADY_SAVED)
         except ValidationError as error:
             messages.error(request, service_error_text(error))
         else:

@@ -14,6 +14,7 @@ from django import forms
 from django.db import models
 from django.forms.boundfield import BoundWidget
 
+from common.forms import SubmissionTokenMixin
 from matching.models import MatchingConfig, MatchRun, Proposal
 from matching.selectors import Relaxation
 from programs.models import Enrolment, Program
@@ -44,7 +45,7 @@ def relaxation_initial(relax: Relaxation) -> dict[str, bool]:
     return {name: getattr(relax, attribute) for name, (attribute, _) in RELAX_FIELDS.items()}
 
 
-class RunStartForm(forms.Form):
+class RunStartForm(SubmissionTokenMixin, forms.Form):
     """Start a run: what to optimise and which rules to relax for this run only."""
 
     objective = forms.ChoiceField(

@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 
+from common.forms import SubmissionTokenMixin
+
 NOTE_MAX_LENGTH = 500
 REPLY_MAX_LENGTH = 2000
 CHOOSE_DIFFERENT = "Choose one to three different mentors."
@@ -15,7 +17,7 @@ NO_LONGER_FREE = "That mentor has no place left now: choose another."
 CHOICE_FIELDS = (("first", "First choice"), ("second", "Second choice"), ("third", "Third choice"))
 
 
-class MentorChoiceForm(forms.Form):
+class MentorChoiceForm(SubmissionTokenMixin, forms.Form):
     """Up to three of the recommended mentors, best first, and a note for them. Three plain
     selects, so it works without JavaScript; a later choice may be left empty."""
 

@@ -26,7 +26,7 @@ from .messages import (
     RELATIONSHIP_ALREADY_ENDED,
     SWAP_BREAKS_RULE,
 )
-from .places import mentor_has_place, pair_problem, requests_close_for
+from .places import enrolments_lock, mentor_has_place, pair_problem, requests_close_for
 
 
 def relationship_notify_start(*, relationship: Relationship) -> None:
@@ -75,7 +75,10 @@ def relationship_create(
     notify: bool = True,
 ) -> Relationship:
     """Start a pair outside a run: a self-service acceptance or a rematch. Same hard rules and
-    capacity as matching."""
+    capacity as matching, checked under the lock of both enrolments (`places.enrolments_lock`):
+    a mentee never gets two mentors, nor a mentor more mentees than places, however many
+    start at once."""
+    enrolments_lock([mentor.pk, mentee.pk])
     if selectors.active_relationship_of(enrolment=mentee):
         raise ValidationError(ALREADY_MATCHED.replace("You already have", "The mentee already has"))
     if not mentor_has_place(mentor, cohort):

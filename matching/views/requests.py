@@ -18,7 +18,14 @@ from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.models import User
-from common.forms import form_add_service_error, service_error_text
+from accounts.selectors import submission_created
+from accounts.services import ALREADY_SAVED, AlreadySubmittedError
+from common.forms import (
+    SUBMISSION_TOKEN,
+    form_add_service_error,
+    service_error_text,
+    submission_token_of,
+)
 from common.http import AuthenticatedHttpRequest
 from matching import selectors, services
 from matching.forms.requests import AnswerForm, MentorChoiceForm, RespondForm
@@ -78,7 +85,12 @@ def recommendations(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     requests = selectors.mentor_request_list_of(mentee=enrolment)
     open_requests = [r for r in requests if r.status in MentorRequest.OPEN_STATUSES]
     if open_requests and request.method == "POST":
-        messages.error(request, services.REQUESTS_OPEN)
+        if submission_created(
+            user=request.user, token=submission_token_of(request.POST), model=MentorRequest
+        ):  # this very choice, sent again
+            messages.info(request, ALREADY_SAVED)
+        else:
+            messages.error(request, services.REQUESTS_OPEN)
         return redirect("matching:recommendations", pk=enrolment.pk)
     recommended = [] if open_requests else selectors.mentor_recommendations(mentee=enrolment)
     form = MentorChoiceForm(
@@ -91,7 +103,11 @@ def recommendations(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 mentee=enrolment,
                 mentors=[by_id[pk] for pk in form.chosen_ids()],
                 note=form.cleaned_data["note"],
+                submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError:
+            messages.info(request, ALREADY_SAVED)
+            return redirect("matching:recommendations", pk=enrolment.pk)
         except ValidationError as error:
             form_add_service_error(form, error)
         else:

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from common.forms import SubmissionTokenMixin
 from programs.models import Cohort, CohortQuestion, Enrolment, FeedbackQuestion, Program
 from programs.rules import COORDINATOR_SETTABLE_STATUSES, PROGRAM_SETTINGS_FIELDS
 
@@ -193,6 +194,10 @@ class ProgramForm(forms.Form):
         ]
 
 
+class ProgramCreateForm(SubmissionTokenMixin, ProgramForm):
+    """A new program: sent twice, it makes one."""
+
+
 class CoordinatorAddForm(forms.Form):
     email = forms.EmailField(
         label="Add a coordinator by email",
@@ -235,11 +240,15 @@ class CohortForm(forms.Form):
         }
 
 
+class CohortCreateForm(SubmissionTokenMixin, CohortForm):
+    """A new cohort: sent twice, it makes one."""
+
+
 class CohortTransitionForm(forms.Form):
     to_status = forms.ChoiceField(choices=Cohort.Status.choices)
 
 
-class CohortCloneForm(forms.Form):
+class CohortCloneForm(SubmissionTokenMixin, forms.Form):
     name = forms.CharField(max_length=150, label="Name of the next cohort")
     starts_on = forms.DateField(
         label="Starts on",

@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 
+from common.forms import SubmissionTokenMixin
 from programs.imports import FIELDS, JOB_LEVEL_LABELS, MAX_BYTES, MAX_ROWS
 
 ACCEPTED_SUFFIXES = ".csv,.xlsx,.tsv,.txt"
@@ -18,7 +19,7 @@ IGNORE_LABEL = "— ignore this column —"
 FILE_TOO_BIG = "“{name}” is {size:.1f} MB; the limit is {limit} MB. Split it into smaller files."
 
 
-class ImportUploadForm(forms.Form):
+class ImportUploadForm(SubmissionTokenMixin, forms.Form):
     file = forms.FileField(
         label="Participant file",
         help_text=(

@@ -12,6 +12,7 @@ from django.core.validators import EmailValidator
 from django.urls import reverse_lazy
 
 from accounts.models import Profile
+from common.forms import SubmissionTokenMixin
 from programs.models import Cohort, CohortQuestion, Competency, Enrolment, Program
 from programs.rules import program_roles
 from programs.selectors import competency_names_by_kind
@@ -302,7 +303,7 @@ class EnrolmentDetailsForm(forms.Form):
         return sections
 
 
-class ApplyForm(ProfileFieldsMixin, EnrolmentDetailsForm):
+class ApplyForm(SubmissionTokenMixin, ProfileFieldsMixin, EnrolmentDetailsForm):
     """The public application: role, the person's profile, then their details."""
 
     role = forms.ChoiceField(label="How would you like to take part?", widget=forms.RadioSelect)

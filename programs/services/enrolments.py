@@ -3,6 +3,7 @@ and withdrawing, and their profile."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypedDict
@@ -12,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Profile, User
+from accounts.services import submission_claim, submission_record
 from common.unset import UNSET, Unset
 from programs.models import (
     Cohort,
@@ -121,10 +123,13 @@ def enrolment_apply(
     role: str,
     details: EnrolmentDetails,
     profile_fields: ProfileFields | None = None,
+    submission_token: uuid.UUID | None = None,
 ) -> Enrolment:
     """A person applies through the cohort's public link, updating their profile in the same
     step when `profile_fields` are given (nothing is saved if either part is invalid). A person
-    who withdrew may apply again; anyone else already in the cohort is told so."""
+    who withdrew may apply again; anyone else already in the cohort is told so (the same
+    application sent twice raises AlreadySubmittedError with the enrolment it made)."""
+    submission_claim(user=user, token=submission_token, model=Enrolment)
     cohort = Cohort.objects.select_related("program").get(pk=cohort.pk)
     if profile_fields:
         profile_update(user=user, **profile_fields)
@@ -141,6 +146,7 @@ def enrolment_apply(
     enrolment.status_changed_at = timezone.now()
     enrolment.withdrawal_reason = ""
     _enrolment_apply_details(enrolment, details, suggested_by=user)
+    submission_record(user=user, token=submission_token, created=enrolment)
     return enrolment
 
 

@@ -4,18 +4,21 @@ people it brought in."""
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Profile, User
+from accounts.services import submission_claim, submission_record
 from programs import imports
 from programs.models import (
+    BulkJob,
     Cohort,
     Enrolment,
     EnrolmentCompetency,
@@ -23,27 +26,35 @@ from programs.models import (
 )
 from programs.rules import (
     IMPORT_ALREADY_DONE,
+    IMPORT_BUSY,
     IMPORT_COHORT_CLOSED,
     IMPORT_HAS_ERRORS,
     IMPORT_MISSING_COLUMNS,
     program_roles,
 )
-from programs.services.invitations import InvitationBatchResult, invitation_create_many
+from programs.services.invitations import invitation_job_start
 from programs.services.vocabulary import _normal_term, _unique_terms, competency_terms_resolve
 
 
 @transaction.atomic
 def participant_import_create(
-    *, cohort: Cohort, uploaded_by: User, filename: str, content: bytes
+    *,
+    cohort: Cohort,
+    uploaded_by: User,
+    filename: str,
+    content: bytes,
+    submission_token: uuid.UUID | None = None,
 ) -> ParticipantImport:
     """Read an uploaded file and keep its table for mapping and preview. Whole-file problems
-    (format, size, no header) raise ValidationError with the reader's message."""
+    (format, size, no header) raise ValidationError with the reader's message. The same upload
+    sent twice is read once (`submission_token`)."""
+    submission_claim(user=uploaded_by, token=submission_token, model=ParticipantImport)
     _import_check_cohort_open(cohort)
     try:
         table = imports.table_read(filename=filename, content=content)
     except imports.ImportFileError as error:
         raise ValidationError(str(error)) from None
-    return ParticipantImport.objects.create(
+    participant_import = ParticipantImport.objects.create(
         cohort=cohort,
         uploaded_by=uploaded_by,
         filename=filename[:255],
@@ -51,6 +62,8 @@ def participant_import_create(
         rows=[[line, cells] for line, cells in table.rows],
         mapping={str(i): name for i, name in imports.mapping_guess(table.headers).items()},
     )
+    submission_record(user=uploaded_by, token=submission_token, created=participant_import)
+    return participant_import
 
 
 def participant_import_preview(
@@ -113,9 +126,13 @@ def participant_import_run(*, participant_import: ParticipantImport) -> ImportRe
 
     Every row has passed `imports.rows_validate`, which is this path's validation; the writes
     are done in bulk (a query per table, not per row) so a 5,000-row file fits in a request.
-    `participant_import` is refreshed in place."""
+    `participant_import` is refreshed in place.
+
+    Imports at the same moment: into one cohort, they run one after the other (the cohort's
+    row is locked); into different cohorts sharing people, new accounts are made as in
+    `_import_users` and shared profiles filled one import after the other, never a 500."""
     locked = (
-        ParticipantImport.objects.select_for_update()
+        ParticipantImport.objects.select_for_update(of=("self", "cohort"))
         .select_related("cohort__program")
         .get(pk=participant_import.pk)
     )
@@ -211,47 +228,81 @@ def _import_check_cohort_open(cohort: Cohort) -> None:
         raise ValidationError(IMPORT_COHORT_CLOSED)
 
 
+# Tries at creating a file's new accounts while other imports create some of the same people.
+IMPORT_USER_ATTEMPTS = 5
+
+
 def _import_users(rows: list[imports.ParticipantRow]) -> tuple[dict[str, User], int]:
     """Everyone the file names (participants and their managers) by email, creating accounts
-    without a password for participants who have none yet; also returns how many were new."""
+    without a password for participants who have none yet; also returns how many were new.
+
+    Another import may be creating some of the same people at this moment (two programs
+    sharing new people). The new accounts are inserted in email order, inside a savepoint: on
+    PostgreSQL the insert waits at the first address another import is creating until that
+    import ends; if it committed, the insert fails on the unique email, the savepoint rolls
+    back, and the accounts are read again (the other import's now among them) and the rest
+    inserted. Inserting in one order means two imports never each wait for the other."""
     emails = {row.email for row in rows} | {row.manager_email for row in rows if row.manager_email}
-    found = User.objects.annotate(lower_email=Lower("email")).filter(lower_email__in=emails)
-    users: dict[str, User] = {u.email.lower(): u for u in found}
     unusable = make_password(None)
-    new_users = []
-    for row in rows:
-        if row.email in users:
+    for _ in range(IMPORT_USER_ATTEMPTS):
+        found = User.objects.annotate(lower_email=Lower("email")).filter(lower_email__in=emails)
+        users: dict[str, User] = {u.email.lower(): u for u in found}
+        new_users = []
+        for row in sorted(rows, key=lambda row: row.email):
+            if row.email in users:
+                continue
+            user = User(
+                email=row.email,
+                display_name=row.display_name,
+                time_zone=row.time_zone or "UTC",
+                password=unusable,
+            )
+            users[row.email] = user
+            new_users.append(user)
+        try:
+            with transaction.atomic():
+                User.objects.bulk_create(new_users)
+        except IntegrityError:
             continue
-        user = User(
-            email=row.email,
-            display_name=row.display_name,
-            time_zone=row.time_zone or "UTC",
-            password=unusable,
-        )
-        users[row.email] = user
-        new_users.append(user)
-    User.objects.bulk_create(new_users)
-    return users, len(new_users)
+        return users, len(new_users)
+    raise ValidationError(IMPORT_BUSY)
 
 
 def _import_profiles(
     rows: list[imports.ParticipantRow], users: dict[str, User], *, now: dt.datetime
 ) -> None:
-    participants = [users[row.email] for row in rows]
-    profiles = {p.user_id: p for p in Profile.objects.filter(user__in=participants)}
-    new_profiles, changed_profiles = [], []
-    for row in rows:
-        user = users[row.email]
-        profile = profiles.get(user.pk)
-        if profile is None:
-            profile = profiles[user.pk] = Profile(user=user)
-            new_profiles.append(profile)
-        manager = users.get(row.manager_email) if row.manager_email else None
-        if _profile_fill_blanks(profile, row, manager=manager) and profile.pk:
-            profile.updated_at = now  # bulk_update does not apply auto_now
-            changed_profiles.append(profile)
-    Profile.objects.bulk_create(new_profiles)
-    Profile.objects.bulk_update(changed_profiles, [*PROFILE_IMPORT_FIELDS, "updated_at"])
+    """Fill each participant's profile where it is blank, making the profiles they lack.
+
+    The profiles that exist are locked in id order before they are read, so two imports sharing
+    people fill them one after the other (each blank once, no lost update, no deadlock); new
+    profiles are inserted in a savepoint, and read again if another import made one first."""
+    participants = sorted({users[row.email].pk for row in rows})
+    for _ in range(IMPORT_USER_ATTEMPTS):
+        profiles = {
+            p.user_id: p
+            for p in Profile.objects.select_for_update()
+            .filter(user_id__in=participants)
+            .order_by("pk")
+        }
+        new_profiles, changed_profiles = [], []
+        for row in sorted(rows, key=lambda row: users[row.email].pk):
+            user = users[row.email]
+            profile = profiles.get(user.pk)
+            if profile is None:
+                profile = profiles[user.pk] = Profile(user=user)
+                new_profiles.append(profile)
+            manager = users.get(row.manager_email) if row.manager_email else None
+            if _profile_fill_blanks(profile, row, manager=manager) and profile.pk:
+                profile.updated_at = now  # bulk_update does not apply auto_now
+                changed_profiles.append(profile)
+        try:
+            with transaction.atomic():
+                Profile.objects.bulk_create(new_profiles)
+        except IntegrityError:
+            continue
+        Profile.objects.bulk_update(changed_profiles, [*PROFILE_IMPORT_FIELDS, "updated_at"])
+        return
+    raise ValidationError(IMPORT_BUSY)
 
 
 def _import_competency_links(
@@ -293,9 +344,14 @@ def _import_competency_links(
 
 def participant_import_invite(
     *, participant_import: ParticipantImport, invited_by: User
-) -> InvitationBatchResult:
-    """Email an invitation to everyone in an imported file who has no password yet, so they
-    can set one and see their enrolment. People who can already sign in are not emailed."""
+) -> BulkJob | None:
+    """Queue an invitation to everyone in an imported file who has no password yet, so they can
+    set one and see their enrolment; a worker sends them in batches (`invitation_job_execute`)
+    while the coordinator follows a progress bar. People who can already sign in are not
+    emailed, and None comes back when that leaves nobody.
+
+    Pressed twice, the job under way comes back. Pressed again later, people invited within
+    INVITATION_RESEND_AFTER keep their link; the others get a fresh one."""
     participant_import = ParticipantImport.objects.select_related("cohort__program").get(
         pk=participant_import.pk
     )
@@ -303,22 +359,27 @@ def participant_import_invite(
         raise ValidationError("Import the file before inviting its people.")
     emails = _imported_emails(participant_import)
     cohort = participant_import.cohort
-    enrolments = cohort.enrolments.filter(user__email__in=emails).select_related("user")
-    by_role: dict[str, list[str]] = defaultdict(list)
-    for enrolment in enrolments:
-        if not enrolment.user.has_usable_password():
-            by_role[enrolment.role].append(enrolment.user.email)
-    result = InvitationBatchResult(sent=[], refused={})
-    for role, role_emails in by_role.items():
-        batch = invitation_create_many(
-            cohort=cohort, emails=role_emails, role=role, invited_by=invited_by
-        )
-        result.sent.extend(batch.sent)
-        result.refused.update(batch.refused)
-    ParticipantImport.objects.filter(pk=participant_import.pk).update(
-        invited_at=timezone.now(), invited_count=len(result.sent)
+    enrolments = (
+        cohort.enrolments.filter(user__email__in=emails)
+        .select_related("user")
+        .order_by("role", "user__email")
     )
-    return result
+    items = [
+        [enrolment.user.email.lower(), enrolment.role]
+        for enrolment in enrolments
+        if not enrolment.user.has_usable_password()
+    ]
+    if not items:
+        return None
+    return invitation_job_start(
+        cohort=cohort,
+        items=items,
+        invited_by=invited_by,
+        key=f"import:{participant_import.pk}:invite",
+        title=f"Emailing invitations to the people of {participant_import.filename}",
+        payload={"import_id": participant_import.pk},
+        next_url=reverse("programs:import_review", args=[participant_import.pk]),
+    )
 
 
 def _imported_emails(participant_import: ParticipantImport) -> list[str]:

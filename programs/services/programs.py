@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Unpack
 
 from django.contrib.auth.models import Group, Permission
@@ -9,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import User
+from accounts.services import submission_claim, submission_record
 from programs.models import (
     COORDINATORS_GROUP,
     COORDINATORS_GROUP_PERMISSIONS,
@@ -47,13 +49,20 @@ def _settings_checked(settings: ProgramSettings) -> ProgramSettings:
 
 
 @transaction.atomic
-def program_create(*, created_by: User, **settings: Unpack[ProgramSettings]) -> Program:
+def program_create(
+    *,
+    created_by: User,
+    submission_token: uuid.UUID | None = None,
+    **settings: Unpack[ProgramSettings],
+) -> Program:
     """Create a program (a setting not passed takes the model's default); its creator becomes its
-    first coordinator."""
+    first coordinator. The same form sent twice makes one (`submission_token`)."""
+    submission_claim(user=created_by, token=submission_token, model=Program)
     program = Program(**_settings_checked(settings))
     program.full_clean()
     program.save()
     program.coordinators.add(created_by)
+    submission_record(user=created_by, token=submission_token, created=program)
     return program
 
 

@@ -59,11 +59,13 @@ def competency_terms_resolve(
     known = {**by_synonym, **by_name}
     new_terms = [term for term in wanted if term.lower() not in known]
     if new_terms:
-        # ignore_conflicts: someone else may suggest the same term at the same moment.
+        # ignore_conflicts: someone else may suggest the same term at the same moment (on
+        # PostgreSQL the insert waits for them); in name order, so that two imports suggesting
+        # the same new terms never each wait for the other.
         Competency.objects.bulk_create(
             [
                 Competency(name=term, status=Competency.Status.SUGGESTED, suggested_by=suggested_by)
-                for term in new_terms
+                for term in sorted(new_terms, key=str.lower)
             ],
             ignore_conflicts=True,
         )

@@ -20,7 +20,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 
-from common.forms import service_error_text
+from accounts.services import ALREADY_SAVED, AlreadySubmittedError
+from common.forms import SUBMISSION_TOKEN, service_error_text
 from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.imports import (
@@ -32,6 +33,7 @@ from programs.forms.imports import (
 from programs.imports import FIELDS, JOB_LEVEL_LABELS, MAX_ROWS, ImportPreview, ParticipantRow
 from programs.models import Cohort, Enrolment, ParticipantImport
 from programs.selectors import (
+    bulk_job_active_for,
     cohort_list_visible_to,
     participant_import_list_for_cohort,
     participant_import_list_visible_to,
@@ -78,7 +80,11 @@ def import_upload(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 uploaded_by=request.user,
                 filename=upload.name,
                 content=upload.read(),
+                submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError as first:
+            messages.info(request, ALREADY_SAVED)
+            return redirect("programs:import_review", pk=first.created.pk)
         except ValidationError as error:
             form.add_error("file", error.messages)
         else:
@@ -220,6 +226,7 @@ def import_review(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     }
     if is_imported:
         context["invited_at"] = participant_import.invited_at
+        context["invite_job"] = bulk_job_active_for(key=f"import:{participant_import.pk}:invite")
     else:
         preview = services.participant_import_preview(participant_import=participant_import)
         total_rows = len(participant_import.rows)
@@ -248,13 +255,16 @@ def import_run(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     action = form.cleaned_data["action"] if form.is_valid() else ""
     if action == "invite":
         try:
-            invitations = services.participant_import_invite(
+            job = services.participant_import_invite(
                 participant_import=participant_import, invited_by=request.user
             )
         except ValidationError as error:
             messages.error(request, service_error_text(error))
         else:
-            _invitations_report(request, participant_import, invitations)
+            if job is not None:
+                # A worker sends them; a second press lands on the same job.
+                return redirect("programs:job_detail", pk=job.pk)
+            messages.info(request, "Everyone from this file can already sign in: nobody to invite.")
     elif action == "import":
         try:
             imported = services.participant_import_run(participant_import=participant_import)
@@ -298,18 +308,3 @@ def _import_report(
         )
     else:
         messages.success(request, text)
-
-
-def _invitations_report(
-    request: HttpRequest,
-    participant_import: ParticipantImport,
-    result: services.InvitationBatchResult,
-) -> None:
-    sent = len(result.sent)
-    if sent:
-        messages.success(request, f"Sent {_plural(sent, 'invitation')}.")
-    elif not result.refused:
-        messages.info(request, "Everyone from this file can already sign in: nobody to invite.")
-    if result.refused:
-        refused = "; ".join(f"{email} ({why})" for email, why in sorted(result.refused.items()))
-        messages.warning(request, f"Not sent to {_people(len(result.refused))}: {refused}")

@@ -13,7 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
-from common.forms import form_add_service_error
+from accounts.selectors import submission_created
+from accounts.services import ALREADY_SAVED, AlreadySubmittedError
+from common.forms import SUBMISSION_TOKEN, form_add_service_error, submission_token_of
 from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.participation import (
@@ -56,6 +58,13 @@ def apply(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "programs/apply_welcome.html", context)
 
+    if request.method == "POST":
+        first = submission_created(
+            user=request.user, token=submission_token_of(request.POST), model=Enrolment
+        )
+        if first is not None:  # this very application, sent again
+            messages.info(request, ALREADY_SAVED)
+            return redirect("programs:my_enrolment", pk=first.pk)
     previous = enrolment_get_for_participant(user=request.user, cohort=cohort)
     if previous and previous.status != Enrolment.Status.WITHDRAWN:
         context.update(enrolment=previous, already_message=services.ENROLMENT_ALREADY_EXISTS)
@@ -73,7 +82,11 @@ def apply(request: HttpRequest, token: str) -> HttpResponse:
                 role=form.cleaned_data["role"],
                 details=form.details(),
                 profile_fields=form.profile_fields(),
+                submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
+        except AlreadySubmittedError as first:
+            messages.info(request, ALREADY_SAVED)
+            return redirect("programs:my_enrolment", pk=first.created.pk)
         except ValidationError as error:
             form_add_service_error(form, error)
         else:

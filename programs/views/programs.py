@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.services import ALREADY_SAVED, AlreadySubmittedError
 from common.forms import form_add_service_error, service_error_text
 from common.http import AuthenticatedHttpRequest
 from programs import services
@@ -20,6 +21,7 @@ from programs.forms.coordination import (
     CoordinatorAddForm,
     CoordinatorRemoveForm,
     FeedbackQuestionFormSet,
+    ProgramCreateForm,
     ProgramForm,
     questions_from_formset,
     questions_initial,
@@ -52,10 +54,13 @@ def program_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 def program_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if not request.user.has_perm("programs.add_program"):
         raise PermissionDenied
-    form = ProgramForm(request.POST or None, initial=ProgramForm.initial_for())
+    form = ProgramCreateForm(request.POST or None, initial=ProgramForm.initial_for())
     if request.method == "POST" and form.is_valid():
         try:
             program = services.program_create(created_by=request.user, **form.cleaned_data)
+        except AlreadySubmittedError as first:
+            messages.info(request, ALREADY_SAVED)
+            return redirect("programs:program_detail", pk=first.created.pk)
         except ValidationError as error:
             form_add_service_error(form, error)
         else:

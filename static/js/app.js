@@ -7,6 +7,10 @@
  * 2. A form or button with data-confirm="message" asks window.confirm(message) before
  *    submitting, and cancels when declined (also stops htmx from sending the request).
  * 3. The mobile menu (<details class="nav-menu">) closes on Escape.
+ * 4. A create form's one-time token (input[name=submission_token]) is remembered in the history
+ *    entry of the page it was sent from; back on that page (the back button), the form gets
+ *    that token again, whether the browser kept the page or fetched a new one, so sending it
+ *    again creates nothing twice. A new visit to the form keeps its own fresh token.
  *
  * Content that htmx swaps in later is enhanced too (htmx:load), when htmx is present.
  */
@@ -156,10 +160,48 @@
     });
   }
 
+  var TOKEN = "submission_token";
+
+  function tokenKey(form) {
+    return form.getAttribute("action") || window.location.pathname;
+  }
+
+  // On submit: note the token in this page's history entry (its state survives going back).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var input = form && form.elements ? form.elements.namedItem(TOKEN) : null;
+    if (!input || !input.value || !window.history.replaceState) {
+      return;
+    }
+    var state = Object.assign({}, window.history.state);
+    state.submissionTokens = Object.assign({}, state.submissionTokens);
+    state.submissionTokens[tokenKey(form)] = input.value;
+    window.history.replaceState(state, "");
+  });
+
+  // Back on a page whose form was sent: give the form the token it was sent with.
+  function restoreSubmissionTokens() {
+    var sent = window.history.state && window.history.state.submissionTokens;
+    if (!sent) {
+      return;
+    }
+    var inputs = document.querySelectorAll("input[name='" + TOKEN + "']");
+    Array.prototype.forEach.call(inputs, function (input) {
+      var token = input.form && sent[tokenKey(input.form)];
+      if (token) {
+        input.value = token;
+      }
+    });
+  }
+
   function init(root) {
     detectTimeZones(root || document);
     wireSelectAll(root || document);
   }
+
+  // Deferred, so the page is parsed. (A page the back-forward cache kept whole still has the
+  // token it was sent with.)
+  restoreSubmissionTokens();
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () {

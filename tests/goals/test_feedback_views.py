@@ -217,7 +217,8 @@ def test_it_stores_the_answers_then_thanks(client, mentee, pair, questions):
     assert answers.get(question=better).visible_to == "coordinator"
     done = client.get(url)
     assert b"Thank you" in done.content
-    assert client.post(url, {f"q{useful.pk}": "1"}).status_code == 200  # the thank-you page
+    again = client.post(url, {f"q{useful.pk}": "1"})  # sent again: back to the thank-you page
+    assert (again.status_code, again.url) == (302, url)
     assert SurveyResponse.objects.count() == 1
 
 

@@ -22,7 +22,7 @@ from matching.models import (
     Relationship,
     RelationshipMember,
 )
-from programs.models import Cohort, Enrolment, Program
+from programs.models import BulkJob, Cohort, Enrolment, Program
 from programs.services import COHORT_NEEDS_PUBLISHED_MATCHES, cohort_transition
 from tests.factories import CohortFactory
 
@@ -42,6 +42,20 @@ def finished_run(cohort: Cohort, by, **kwargs: Any) -> MatchRun:
     """Create a run and execute it as the worker would once the transaction commits."""
     run = services.match_run_create(cohort=cohort, created_by=by, **kwargs)
     return services.match_run_execute(run_id=run.pk)
+
+
+def publish(run: MatchRun, by) -> BulkJob:
+    """Publish a run as the coordinator's press and the worker after commit would."""
+    job = services.match_run_publish(run=run, published_by=by)
+    return services.match_run_publish_execute(job_id=job.pk)
+
+
+def published(run: MatchRun) -> list[Relationship]:
+    return list(Relationship.objects.filter(source_run=run).order_by("pk"))
+
+
+def skipped(run: MatchRun) -> list[Proposal]:
+    return list(run.proposals.filter(publication=Proposal.Publication.SKIPPED).order_by("pk"))
 
 
 def pairs_of(run: MatchRun) -> set[tuple[int, int]]:
@@ -289,6 +303,14 @@ def unfinished_run(cohort: Cohort, people) -> MatchRun:
 def published_run(cohort: Cohort, people, by) -> MatchRun:
     run = finished_run(cohort, by)
     services.proposal_decide(proposal=run.proposals.get(mentee=people.dana), decision="accepted")
+    publish(run, by)
+    return MatchRun.objects.get(pk=run.pk)
+
+
+def being_published_run(cohort: Cohort, people, by) -> MatchRun:
+    """Its publishing queued, and no worker has run it yet."""
+    run = finished_run(cohort, by)
+    services.proposal_decide(proposal=run.proposals.get(mentee=people.dana), decision="accepted")
     services.match_run_publish(run=run, published_by=by)
     return MatchRun.objects.get(pk=run.pk)
 
@@ -313,8 +335,9 @@ ACTIONS = {
     [
         (lambda c, p, by: unfinished_run(c, p), services.RUN_NOT_FINISHED),
         (published_run, services.RUN_ALREADY_PUBLISHED),
+        (being_published_run, services.RUN_BEING_PUBLISHED),
     ],
-    ids=["unfinished", "published"],
+    ids=["unfinished", "published", "being-published"],
 )
 def test_it_refuses_changes_to_an_unfinished_or_published_run(
     matching_cohort, matching_people, coordinator, nia, action, make_run, message
@@ -460,16 +483,21 @@ def test_it_publishes_accepted_pairs_and_emails_everyone_after_commit(
     services.proposals_accept_all(run=run)
 
     with django_capture_on_commit_callbacks() as callbacks:
-        result = services.match_run_publish(run=run, published_by=coordinator)
+        job = services.match_run_publish(run=run, published_by=coordinator)
+    assert not Relationship.objects.exists()  # the request only queues the job
+    with django_capture_on_commit_callbacks() as callbacks:
+        job = services.match_run_publish_execute(job_id=job.pk)
     assert mailoutbox == []  # nothing is sent before the transaction commits
     for callback in callbacks:
         callback()
 
     run.refresh_from_db()
     assert run.published_at is not None
-    assert result.skipped == []
+    assert (job.status, job.done, job.total) == ("done", 3, 3)
+    assert job.summary == "Published 3 pairs. Everyone in them is emailed."
+    assert skipped(run) == []
     relationships = Relationship.objects.filter(source_run=run)
-    assert relationships.count() == len(result.relationships) == 3
+    assert relationships.count() == 3
     assert {frozenset(members_of(r)) for r in relationships} == {
         frozenset({(p.maya.pk, "mentor"), (p.mo.pk, "mentee")}),
         frozenset({(p.maya.pk, "mentor"), (p.eli.pk, "mentee")}),
@@ -504,9 +532,9 @@ def test_it_publishes_only_accepted_pairs(run, matching_people, coordinator):
         proposal=run.proposals.get(mentee=matching_people.eli), decision="rejected"
     )
 
-    result = services.match_run_publish(run=run, published_by=coordinator)
+    publish(run, coordinator)
 
-    [relationship] = result.relationships
+    [relationship] = published(run)
     assert members_of(relationship) == {
         (matching_people.theo.pk, "mentor"),
         (matching_people.dana.pk, "mentee"),
@@ -520,28 +548,46 @@ def test_it_skips_a_mentee_who_meanwhile_got_a_mentor(
     services.proposals_accept_all(run=run)
     meanwhile = services.relationship_create(cohort=matching_cohort, mentor=nia, mentee=p.dana)
 
-    result = services.match_run_publish(run=run, published_by=coordinator)
+    job = publish(run, coordinator)
 
-    assert [s.mentee for s in result.skipped] == [p.dana]
-    assert len(result.relationships) == 2
+    assert [s.mentee for s in skipped(run)] == [p.dana]
+    assert len(published(run)) == 2
+    assert job.details == ["Skipped 1: meanwhile they got a mentor another way (Dana Mentee)."]
     assert list(
         Relationship.objects.filter(members__enrolment=p.dana).values_list("pk", flat=True)
     ) == [meanwhile.pk]
 
 
-def test_it_refuses_to_publish_twice(
+def test_a_second_press_shows_the_same_job_and_publishes_once(
     run, coordinator, mailoutbox, django_capture_on_commit_callbacks
 ):
     services.proposals_accept_all(run=run)
-    services.match_run_publish(run=run, published_by=coordinator)
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        first = services.match_run_publish(run=run, published_by=coordinator)
+        second = services.match_run_publish(run=run, published_by=coordinator)
+
+    assert second == first
+    assert BulkJob.objects.count() == 1
+    assert len(queued) == 1, "one task for one job"
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert refusal(services.match_run_publish, run=run, published_by=coordinator) == [
-            services.RUN_ALREADY_PUBLISHED
-        ]
+        services.match_run_publish_execute(job_id=first.pk)
+        # Pressed again once it is done, or its task delivered again: still that job, no work.
+        assert services.match_run_publish(run=run, published_by=coordinator) == first
+        services.match_run_publish_execute(job_id=first.pk)
 
     assert Relationship.objects.count() == 3
-    assert mailoutbox == []
+    assert len(mailoutbox) == 6
+
+
+def test_it_refuses_to_publish_a_run_published_before_jobs(run, coordinator):
+    services.proposals_accept_all(run=run)
+    MatchRun.objects.filter(pk=run.pk).update(published_at=NOW)
+
+    assert refusal(services.match_run_publish, run=run, published_by=coordinator) == [
+        services.RUN_ALREADY_PUBLISHED
+    ]
+    assert not BulkJob.objects.exists()
 
 
 def test_it_refuses_to_publish_with_nothing_accepted(run, matching_people, coordinator):
@@ -564,7 +610,7 @@ def test_it_lets_the_cohort_become_active_once_matches_are_published(
         COHORT_NEEDS_PUBLISHED_MATCHES
     ]
     services.proposals_accept_all(run=run)
-    services.match_run_publish(run=run, published_by=coordinator)
+    publish(run, coordinator)
 
     cohort = cohort_transition(cohort=matching_cohort, to_status="active")
 
@@ -603,9 +649,9 @@ def test_it_publishes_a_peer_run_with_everyone_a_peer(
     run = peer_run(cohort, (ana, ben), (cai, dev))
 
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.match_run_publish(run=run, published_by=coordinator)
+        publish(run, coordinator)
 
-    assert {frozenset(members_of(r)) for r in result.relationships} == {
+    assert {frozenset(members_of(r)) for r in published(run)} == {
         frozenset({(ana.pk, "peer"), (ben.pk, "peer")}),
         frozenset({(cai.pk, "peer"), (dev.pk, "peer")}),
     }
@@ -619,11 +665,12 @@ def test_it_skips_a_peer_pair_when_either_peer_already_has_a_partner(
     cohort, peer_cohort, coordinator
 ):
     ana, ben, cai, *_ = peer_cohort
-    services.match_run_publish(run=peer_run(cohort, (ana, ben)), published_by=coordinator)
+    publish(peer_run(cohort, (ana, ben)), coordinator)
 
-    result = services.match_run_publish(run=peer_run(cohort, (ana, cai)), published_by=coordinator)
+    second = peer_run(cohort, (ana, cai))
+    publish(second, coordinator)
 
-    assert [(s.mentor, s.mentee) for s in result.skipped] == [(ana, cai)]
+    assert [(s.mentor, s.mentee) for s in skipped(second)] == [(ana, cai)]
     assert RelationshipMember.objects.filter(enrolment=ana).count() == 1
 
 
@@ -645,10 +692,11 @@ def test_it_publishes_one_circle_per_circle_number(
         )
 
     with django_capture_on_commit_callbacks(execute=True):
-        result = services.match_run_publish(run=run, published_by=coordinator)
+        job = publish(run, coordinator)
 
-    assert [r.kind for r in result.relationships] == ["circle", "circle"]
-    assert {frozenset(members_of(r)) for r in result.relationships} == {
+    assert job.summary == "Published 2 circles. Everyone in them is emailed."
+    assert [r.kind for r in published(run)] == ["circle", "circle"]
+    assert {frozenset(members_of(r)) for r in published(run)} == {
         frozenset({(p.maya.pk, "mentor"), (p.mo.pk, "mentee"), (p.eli.pk, "mentee")}),
         frozenset({(p.theo.pk, "mentor"), (p.dana.pk, "mentee")}),
     }
@@ -1074,12 +1122,14 @@ def test_it_records_which_relationship_a_rematch_replaces(
 def test_it_moves_other_waiting_mentees_on_when_a_mentor_fills_up(
     self_service, mentor, mailoutbox, django_capture_on_commit_callbacks
 ):
-    """Maya has one place left and two mentees waiting on her: once she accepts one, the
-    other is told at once and their next choice is asked, rather than waiting for expiry."""
+    """Two mentees wait on Maya's two places, then her coordinator cuts her to one place:
+    once she accepts one, the other is told at once and their next choice is asked, rather
+    than waiting for expiry."""
     p = self_service
-    Enrolment.objects.filter(pk=p.maya.pk).update(capacity=1)
     services.mentor_request_create(mentee=p.mo, mentors=[p.maya])
     services.mentor_request_create(mentee=p.dana, mentors=[p.maya, p.theo])
+    assert requests_of(p.dana) == [(p.maya.pk, "pending"), (p.theo.pk, "queued")]
+    Enrolment.objects.filter(pk=p.maya.pk).update(capacity=1)
     first = MentorRequest.objects.get(mentee=p.mo)
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -1091,6 +1141,25 @@ def test_it_moves_other_waiting_mentees_on_when_a_mentor_fills_up(
     assert MentorRequest.objects.get(mentee=p.dana, mentor=p.theo).status == (
         MentorRequest.Status.PENDING
     )
+
+
+def test_it_never_asks_a_mentor_whose_places_are_all_held_by_waiting_requests(
+    self_service, mailoutbox, django_capture_on_commit_callbacks
+):
+    """A waiting request holds its mentor's place: Maya's one place is Mo's to answer, so
+    Dana's request to her is skipped and Dana's next choice is asked at once."""
+    p = self_service
+    Enrolment.objects.filter(pk=p.maya.pk).update(capacity=1)
+    services.mentor_request_create(mentee=p.mo, mentors=[p.maya])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mentor_request_create(mentee=p.dana, mentors=[p.maya, p.theo])
+
+    assert requests_of(p.dana) == [(p.maya.pk, "withdrawn"), (p.theo.pk, "pending")]
+    assert MentorRequest.objects.get(mentee=p.dana, mentor=p.maya).decline_reason == (
+        "The mentor had no place left."
+    )
+    assert [m.to for m in mailoutbox] == [[p.theo.user.email]]
 
 
 def test_it_withdraws_open_requests_once_the_coordinator_matches_the_mentee(self_service, mentor):
