@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, TypedDict
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.urls import reverse
+from django.utils.html import format_html
 
 from . import services
 from .models import (
@@ -90,15 +92,23 @@ class MatchRunAdmin(admin.ModelAdmin):
     def publish_accepted(self, request, queryset):
         for run in queryset:
             try:
-                result = services.match_run_publish(run=run, published_by=request.user)
+                job = services.match_run_publish(run=run, published_by=request.user)
             except ValidationError as error:
                 self.message_user(
                     request, f"Run {run.pk}: {' '.join(error.messages)}", messages.ERROR
                 )
             else:
+                # A worker publishes in the background; the job's row shows how far it got.
+                url = reverse("admin:programs_bulkjob_change", args=[job.pk])
                 self.message_user(
                     request,
-                    f"Run {run.pk}: {len(result.relationships)} relationship(s) started.",
+                    format_html(
+                        'Run {}: publishing {} accepted pair(s): <a href="{}">{}</a>.',
+                        run.pk,
+                        job.total,
+                        url,
+                        job.get_status_display().lower(),
+                    ),
                     messages.SUCCESS,
                 )
 

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from matching.engine import Weights
-from programs.models import Cohort, Enrolment, Program
+from programs.models import BulkJob, Cohort, Enrolment, Program
 
 _DEFAULT_WEIGHTS = Weights()
 
@@ -147,7 +147,17 @@ class MatchRun(models.Model):
     matched_count = models.PositiveIntegerField(default=0)
     unmatched_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
-    published_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last accepted pair became a relationship."
+    )
+    publish_job = models.ForeignKey(
+        BulkJob,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The job publishing this run; from then on its pairs stay as they are.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -177,6 +187,12 @@ class Proposal(models.Model):
         ACCEPTED = "accepted", "Accepted"
         REJECTED = "rejected", "Rejected"
 
+    class Publication(models.TextChoices):
+        # Written by the publishing job, batch by batch: what a re-run after a crash skips.
+        PENDING = "", "Not published"
+        STARTED = "started", "Started as a relationship"
+        SKIPPED = "skipped", "Skipped: a partner found another way, or the mentor is full"
+
     run = models.ForeignKey(MatchRun, on_delete=models.CASCADE, related_name="proposals")
     mentor = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="+")
     mentee = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="+")
@@ -195,6 +211,9 @@ class Proposal(models.Model):
         Enrolment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     score_before_swap = models.FloatField(null=True, blank=True)
+    publication = models.CharField(
+        max_length=7, choices=Publication.choices, default=Publication.PENDING, blank=True
+    )
 
     class Meta:
         ordering = ["run", "-score", "pk"]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from . import services
 from .imports import csv_cell
 from .models import (
+    BulkJob,
     Cohort,
     CohortQuestion,
     Competency,
@@ -274,6 +275,24 @@ class ParticipantImportAdmin(admin.ModelAdmin):
         "created_at",
         "imported_at",
     ]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(admin.ModelAdmin):
+    """Jobs over many people, read-only: how far each got, and why one failed. A failed or stalled
+    job continues when its coordinator presses the same button again (or by itself within
+    minutes, through the periodic resume)."""
+
+    list_display = ["title", "kind", "cohort", "status", "done", "total", "created_at"]
+    list_filter = ["kind", "status", "created_at"]
+    search_fields = ["title", "key", "cohort__name"]
+    list_select_related = ["cohort__program"]
+    # The payload lists every invitee's address: long, and nothing an admin acts on.
+    exclude = ["payload"]
+    readonly_fields = [f.name for f in BulkJob._meta.fields if f.name != "payload"]
 
     def has_add_permission(self, request) -> bool:
         return False

@@ -520,3 +520,74 @@ class Announcement(models.Model):
     def audience(self) -> str:
         """Who reads it, as the form and the list say it: "mentees", or "everyone"."""
         return f"{self.get_role_display().lower()}s" if self.role else "everyone"
+
+
+class BulkJob(models.Model):
+    """An action over many people that a worker does in batches while the page shows how far it
+    got: publishing a matching run, emailing invitations. The domain rows carry which people are
+    done (a proposal marked published, the job's `done` cursor over its list of invitees), so a
+    re-run after a crash continues where it stopped; `key` names what the job acts on, and only
+    one job per key can be queued or running, so a second press finds the first job."""
+
+    class Kind(models.TextChoices):
+        PUBLISH = "publish", "Publishing matches"
+        INVITE = "invite", "Emailing invitations"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+    cohort = models.ForeignKey(Cohort, on_delete=models.CASCADE, related_name="bulk_jobs")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    key = models.CharField(max_length=100, help_text="What the job acts on, e.g. run:12:publish.")
+    title = models.CharField(max_length=200)
+    task_name = models.CharField(
+        max_length=200, help_text="The Celery task that runs it (and resumes it when stalled)."
+    )
+    payload = models.JSONField(default=dict, blank=True, help_text="What the task needs to know.")
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    summary = models.CharField(max_length=300, blank=True, help_text="The outcome, in a line.")
+    details = models.JSONField(
+        default=list, blank=True, help_text="Lines the coordinator should read: who was skipped."
+    )
+    error = models.TextField(blank=True)
+    next_url = models.CharField(max_length=300, blank=True, help_text="Where to go once done.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Set by hand on every batch (QuerySet.update skips auto_now): a job that has not moved for
+    # a while has lost its worker and is resumed.
+    updated_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="bulk_job_one_active_per_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_status_display().lower()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def progress(self) -> int:
+        if self.status == self.Status.DONE:
+            return 100
+        return min(99, self.done * 100 // self.total) if self.total else 0

@@ -15,6 +15,7 @@ from accounts.models import User
 
 from .models import (
     Announcement,
+    BulkJob,
     Cohort,
     CohortQuestion,
     Competency,
@@ -620,4 +621,28 @@ def announcement_list_coordinated_by(*, user: User) -> QuerySet[Announcement]:
         return Announcement.objects.none()
     return Announcement.objects.filter(cohort__program__coordinators=user).select_related(
         "cohort__program", "created_by"
+    )
+
+
+def bulk_job_list_visible_to(*, user: User) -> QuerySet[BulkJob]:
+    """Jobs over many people (publishing, invitations) whose progress `user` may follow: those
+    of the programs they coordinate."""
+    if not user.is_authenticated:
+        return BulkJob.objects.none()
+    return BulkJob.objects.filter(cohort__program__coordinators=user).select_related(
+        "cohort__program", "created_by"
+    )
+
+
+def bulk_job_active_for(*, key: str) -> BulkJob | None:
+    """The job queued or running for `key` (e.g. "import:5:invite"), if any."""
+    return BulkJob.objects.filter(key=key, status__in=BulkJob.ACTIVE_STATUSES).first()
+
+
+def bulk_job_list_active_for_cohort(*, cohort: Cohort, kind: str) -> list[BulkJob]:
+    """The jobs of `kind` queued or running in `cohort`, oldest first, for its pages to show."""
+    return list(
+        cohort.bulk_jobs.filter(kind=kind, status__in=BulkJob.ACTIVE_STATUSES).order_by(
+            "created_at", "pk"
+        )
     )

@@ -6,6 +6,7 @@ from .views import (
     enrolments,
     imports,
     invitations,
+    jobs,
     participation,
     programs,
     vocabulary,
@@ -67,6 +68,9 @@ urlpatterns = [
     ),
     path("imports/<int:pk>/", imports.import_review, name="import_review"),
     path("imports/<int:pk>/run/", imports.import_run, name="import_run"),
+    # Coordinators: following a job over many people (publishing, invitations)
+    path("jobs/<int:pk>/", jobs.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/progress/", jobs.job_progress, name="job_progress"),
     # Anyone holding a link
     path("invitations/<str:token>/", invitations.invitation_accept, name="invitation_accept"),
     path("invitations/<str:token>/renew/", invitations.invitation_renew, name="invitation_renew"),

@@ -35,7 +35,7 @@ def match_run_list_visible_to(*, user: User) -> QuerySet[MatchRun]:
     if not user.is_authenticated:
         return MatchRun.objects.none()
     return MatchRun.objects.filter(cohort__program__coordinators=user).select_related(
-        "cohort__program", "created_by"
+        "cohort__program", "created_by", "publish_job"
     )
 
 

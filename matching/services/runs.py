@@ -1,48 +1,46 @@
 """Matching runs: starting one, running it (the engine), reviewing its proposals (decide,
-lock, swap, accept all), re-running with locked pairs, and publishing the accepted ones."""
+lock, swap, accept all) and re-running with locked pairs. Publishing the accepted ones is in
+`publish`."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
-from collections import defaultdict
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 
+from django.conf import settings as django_settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.services import submission_claim, submission_record
+from common.tasks import enqueue, enqueue_on_commit
 from matching import selectors
 from matching.engine import MatchResult, MatchSettings, Pair, Person, match, scoring
 from matching.engine.explain import pair_explanation
 from matching.models import (
     MatchRun,
-    MentorRequest,
     Proposal,
-    Relationship,
-    RelationshipMember,
     UnmatchedResult,
 )
 from programs.models import Cohort, Enrolment
 
+from .guards import run_editable_check
 from .messages import (
     MATCHING_NOT_OPEN,
     MENTOR_FULL,
-    NOTHING_ACCEPTED,
     RULE_WORDS,
-    RUN_ALREADY_PUBLISHED,
     RUN_IN_PROGRESS,
-    RUN_NOT_FINISHED,
+    RUN_WORKER_LOST,
     SWAP_BREAKS_RULE,
     SWAP_NOT_A_MENTOR,
     SWAP_SAME_MENTOR,
 )
-from .places import capacity_of
-from .relationships import relationship_notify_start
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +55,12 @@ def match_run_create(
     objective: str = MatchRun.Objective.SCORE,
     relax: selectors.Relaxation = selectors.NO_RELAXATION,
     locked_from: MatchRun | None = None,
+    submission_token: uuid.UUID | None = None,
 ) -> MatchRun:
     """Queue a matching run; a worker runs it once this transaction commits. Earlier runs and
-    their results stay as they were, whatever happens to this one."""
+    their results stay as they were, whatever happens to this one. The same start (or re-run)
+    button sent twice starts one run (`submission_token`)."""
+    submission_claim(user=created_by, token=submission_token, model=MatchRun)
     cohort = Cohort.objects.select_for_update().select_related("program").get(pk=cohort.pk)
     if cohort.status != Cohort.Status.MATCHING:
         raise ValidationError(MATCHING_NOT_OPEN)
@@ -86,7 +87,8 @@ def match_run_create(
     )
     from matching.tasks import match_run_execute_task
 
-    transaction.on_commit(partial(match_run_execute_task.delay, run_id=run.pk))
+    enqueue_on_commit(match_run_execute_task, run_id=run.pk)
+    submission_record(user=created_by, token=submission_token, created=run)
     return run
 
 
@@ -144,6 +146,45 @@ def match_run_execute(*, run_id: int) -> MatchRun:
         )
     run.refresh_from_db()
     return run
+
+
+def match_run_relay(*, limit: int = 50) -> int:
+    """Publish again runs still queued OUTBOX_RELAY_GRACE_SECONDS after they were made (their
+    task never reached a worker); returns how many the broker took. A spare message is
+    harmless: match_run_execute claims a run once."""
+    cutoff = timezone.now() - dt.timedelta(seconds=django_settings.OUTBOX_RELAY_GRACE_SECONDS)
+    ids = list(
+        MatchRun.objects.filter(status=MatchRun.Status.QUEUED, created_at__lte=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    from matching.tasks import match_run_execute_task
+
+    published = 0
+    for run_id in ids:
+        logger.warning("matching run %s still queued: publishing it again", run_id)
+        if not enqueue(match_run_execute_task, run_id=run_id):
+            break
+        published += 1
+    return published
+
+
+def match_run_fail_stuck() -> int:
+    """Mark failed, with RUN_WORKER_LOST for the coordinator, the runs "running" for longer than
+    MATCH_RUN_STUCK_SECONDS: past the task's hard time limit, so their worker is gone (killed,
+    out of memory) and nothing will finish them. They are not re-run on their own: a run that
+    killed its worker would kill the next one too. Results are stored in one transaction at the
+    end, so a lost run stored nothing and the coordinator can start another at once."""
+    cutoff = timezone.now() - dt.timedelta(seconds=django_settings.MATCH_RUN_STUCK_SECONDS)
+    failed = MatchRun.objects.filter(status=MatchRun.Status.RUNNING, started_at__lt=cutoff).update(
+        status=MatchRun.Status.FAILED,
+        error=RUN_WORKER_LOST,
+        finished_at=timezone.now(),
+        progress_message="Failed",
+    )
+    if failed:
+        logger.error("%s matching run(s) lost their worker; marked failed", failed)
+    return failed
 
 
 @transaction.atomic
@@ -208,15 +249,8 @@ def _match_run_store(
 def _run_locked(run_id: int) -> MatchRun:
     """The run, re-read and locked, so a decision cannot slip past a publish."""
     run = MatchRun.objects.select_for_update().get(pk=run_id)
-    _run_editable(run)
+    run_editable_check(run)
     return run
-
-
-def _run_editable(run: MatchRun) -> None:
-    if run.status != MatchRun.Status.SUCCEEDED:
-        raise ValidationError(RUN_NOT_FINISHED)
-    if run.published_at is not None:
-        raise ValidationError(RUN_ALREADY_PUBLISHED)
 
 
 @transaction.atomic
@@ -270,7 +304,7 @@ def proposal_swap(*, proposal: Proposal, mentor: Enrolment) -> SwapResult:
         .get(pk=proposal.pk)
     )
     run = proposal.run
-    _run_editable(run)
+    run_editable_check(run)
     if mentor.pk == proposal.mentor_id:
         raise ValidationError(SWAP_SAME_MENTOR)
     if (
@@ -325,7 +359,9 @@ def proposal_swap(*, proposal: Proposal, mentor: Enrolment) -> SwapResult:
     return SwapResult(proposal=proposal, score_before=before, score_after=proposal.score)
 
 
-def match_run_rerun(*, run: MatchRun, created_by: User) -> MatchRun:
+def match_run_rerun(
+    *, run: MatchRun, created_by: User, submission_token: uuid.UUID | None = None
+) -> MatchRun:
     """Run again with the same objective and relaxations, keeping this run's locked pairs."""
     relaxed = set(run.parameters.get("relaxed", []))
     return match_run_create(
@@ -338,92 +374,5 @@ def match_run_rerun(*, run: MatchRun, created_by: User) -> MatchRun:
             past_partners="past_partners" in relaxed,
         ),
         locked_from=run,
+        submission_token=submission_token,
     )
-
-
-@dataclass
-class PublishResult:
-    relationships: list[Relationship]
-    skipped: list[Proposal]  # mentees who meanwhile got a mentor another way
-
-
-@transaction.atomic
-def match_run_publish(*, run: MatchRun, published_by: User) -> PublishResult:
-    """Turn the accepted pairs (or circles) into mentoring relationships and tell everyone by
-    email once committed. Publishing twice does nothing the second time."""
-    run = MatchRun.objects.select_for_update().select_related("cohort__program").get(pk=run.pk)
-    _run_editable(run)
-    accepted = list(
-        run.proposals.filter(decision=Proposal.Decision.ACCEPTED).select_related(
-            "mentor__user", "mentee__user"
-        )
-    )
-    if not accepted:
-        raise ValidationError(NOTHING_ACCEPTED)
-    active = RelationshipMember.objects.filter(
-        relationship__cohort=run.cohort, relationship__status=Relationship.Status.ACTIVE
-    )
-    partnered = set(
-        active.filter(
-            role__in=[RelationshipMember.Role.MENTEE, RelationshipMember.Role.PEER]
-        ).values_list("enrolment_id", flat=True)
-    )
-    led = selectors.mentor_load(cohort=run.cohort, count_waiting_requests=False)
-    now = timezone.now()
-    peer_mode = run.parameters.get("mode") == "peer"
-    groups: dict[tuple[str, int], list[Proposal]] = defaultdict(list)
-    skipped = []
-    for proposal in accepted:
-        # Since the run, people may have found a partner another way (self-service, by hand):
-        # never give anyone a second partner, nor a mentor more mentees than places.
-        taken = proposal.mentee_id in partnered or (peer_mode and proposal.mentor_id in partnered)
-        full = (
-            not peer_mode
-            and not proposal.circle_number
-            and (led[proposal.mentor_id] >= capacity_of(proposal.mentor, run.cohort))
-        )
-        if taken or full:
-            skipped.append(proposal)
-            continue
-        if peer_mode:
-            partnered.update({proposal.mentor_id, proposal.mentee_id})
-        elif not proposal.circle_number:
-            led[proposal.mentor_id] += 1
-        key = (
-            ("circle", proposal.circle_number) if proposal.circle_number else ("pair", proposal.pk)
-        )
-        groups[key].append(proposal)
-    relationships = []
-    for (kind, _), proposals in groups.items():
-        relationship = Relationship.objects.create(
-            cohort=run.cohort,
-            kind=Relationship.Kind.CIRCLE if kind == "circle" else Relationship.Kind.PAIR,
-            source_run=run,
-            score=sum(p.score for p in proposals) / len(proposals),
-            explanation=proposals[0].explanation if kind == "pair" else "",
-            started_at=now,
-        )
-        members: dict[int, str] = {}
-        for proposal in proposals:
-            mentor_role = (
-                RelationshipMember.Role.PEER if peer_mode else RelationshipMember.Role.MENTOR
-            )
-            mentee_role = (
-                RelationshipMember.Role.PEER if peer_mode else RelationshipMember.Role.MENTEE
-            )
-            members.setdefault(proposal.mentor_id, mentor_role)
-            members.setdefault(proposal.mentee_id, mentee_role)
-        RelationshipMember.objects.bulk_create(
-            RelationshipMember(relationship=relationship, enrolment_id=e, role=r)
-            for e, r in members.items()
-        )
-        relationships.append(relationship)
-    MentorRequest.objects.filter(
-        mentee_id__in=[p.mentee_id for group in groups.values() for p in group],
-        status__in=MentorRequest.OPEN_STATUSES,
-    ).update(status=MentorRequest.Status.WITHDRAWN)
-    run.published_at = now
-    run.save(update_fields=["published_at"])
-    for relationship in relationships:
-        relationship_notify_start(relationship=relationship)
-    return PublishResult(relationships=relationships, skipped=skipped)

@@ -21,7 +21,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.forms import service_error_text
+from accounts.services import ALREADY_SAVED, AlreadySubmittedError
+from common.forms import SUBMISSION_TOKEN, service_error_text, submission_token_of
 from common.http import AuthenticatedHttpRequest
 from matching import selectors, services
 from matching.forms.coordination import (
@@ -189,7 +190,11 @@ def run_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             created_by=request.user,
             objective=form.cleaned_data["objective"],
             relax=form.relaxation(),
+            submission_token=form.cleaned_data[SUBMISSION_TOKEN],
         )
+    except AlreadySubmittedError as first:
+        messages.info(request, ALREADY_SAVED)
+        return redirect("matching:run_detail", pk=first.created.pk)
     except ValidationError as error:
         messages.error(request, service_error_text(error))
         return redirect("matching:cohort_matching", pk=cohort.pk)
@@ -272,7 +277,12 @@ def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             for name, (attribute, _) in RELAX_FIELDS.items()
             if attribute in run.parameters.get("relaxed", [])
         ],
-        "editable": run.status == MatchRun.Status.SUCCEEDED and run.published_at is None,
+        "editable": (
+            run.status == MatchRun.Status.SUCCEEDED
+            and run.published_at is None
+            and run.publish_job_id is None
+        ),
+        "publish_job": run.publish_job if run.published_at is None else None,
     }
     if run.status == MatchRun.Status.SUCCEEDED:
         page = _page(selectors.proposal_list_for_run(run=run), request)
@@ -325,7 +335,12 @@ def run_accept_all(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def run_rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run_for(request, pk)
     try:
-        new_run = services.match_run_rerun(run=run, created_by=request.user)
+        new_run = services.match_run_rerun(
+            run=run, created_by=request.user, submission_token=submission_token_of(request.POST)
+        )
+    except AlreadySubmittedError as first:
+        messages.info(request, ALREADY_SAVED)
+        return redirect("matching:run_detail", pk=first.created.pk)
     except ValidationError as error:
         messages.error(request, service_error_text(error))
         return redirect("matching:run_detail", pk=run.pk)
@@ -336,26 +351,15 @@ def run_rerun(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def run_publish(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Queue the publishing and send the coordinator to its progress; a second press lands on
+    the same job."""
     run = _run_for(request, pk)
     try:
-        result = services.match_run_publish(run=run, published_by=request.user)
+        job = services.match_run_publish(run=run, published_by=request.user)
     except ValidationError as error:
         messages.error(request, service_error_text(error))
         return redirect("matching:run_detail", pk=run.pk)
-    count = len(result.relationships)
-    kind = "circle" if run.parameters.get("mode") == "circle" else "pair"
-    messages.success(
-        request,
-        f"Published {count} {kind}{'s' if count != 1 else ''}. "
-        f"Everyone in {'it' if count == 1 else 'them'} is emailed.",
-    )
-    if result.skipped:
-        names = ", ".join(str(p.mentee.user) for p in result.skipped)
-        messages.warning(
-            request,
-            f"Skipped {len(result.skipped)}: meanwhile they got a mentor another way ({names}).",
-        )
-    return redirect("matching:run_detail", pk=run.pk)
+    return redirect("programs:job_detail", pk=job.pk)
 
 
 # --- One proposal ---------------------------------------------------------------------------

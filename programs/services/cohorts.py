@@ -4,12 +4,15 @@ application and feedback questions."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.services import submission_claim, submission_record
 from common.unset import UNSET, Unset
 from programs.models import (
     Cohort,
@@ -37,7 +40,12 @@ def cohort_create(
     ends_on: dt.date,
     enrolment_opens_on: dt.date | None = None,
     enrolment_closes_on: dt.date | None = None,
+    created_by: User | None = None,
+    submission_token: uuid.UUID | None = None,
 ) -> Cohort:
+    """A draft cohort of `program`. The same form sent twice makes one: `submission_token`,
+    claimed for `created_by`, the person who sent it."""
+    submission_claim(user=created_by, token=submission_token, model=Cohort)
     cohort = Cohort(
         program=program,
         name=name,
@@ -49,6 +57,7 @@ def cohort_create(
     _cohort_validate_dates(cohort)
     cohort.full_clean()
     cohort.save()
+    submission_record(user=created_by, token=submission_token, created=cohort)
     return cohort
 
 
@@ -111,9 +120,18 @@ def cohort_transition(*, cohort: Cohort, to_status: str) -> Cohort:
 
 
 @transaction.atomic
-def cohort_clone(*, cohort: Cohort, name: str, starts_on: dt.date) -> Cohort:
+def cohort_clone(
+    *,
+    cohort: Cohort,
+    name: str,
+    starts_on: dt.date,
+    created_by: User | None = None,
+    submission_token: uuid.UUID | None = None,
+) -> Cohort:
     """Start the next run of a closed cohort: same length and enrolment window (shifted), the
-    same application questions, and everyone who took part invited back in their role."""
+    same application questions, and everyone who took part invited back in their role. The
+    same form sent twice makes one clone (`submission_token`, claimed for `created_by`)."""
+    submission_claim(user=created_by, token=submission_token, model=Cohort)
     if cohort.status != Cohort.Status.CLOSED:
         raise ValidationError(COHORT_CLONE_ONLY_CLOSED)
     shift = starts_on - cohort.starts_on
@@ -141,11 +159,14 @@ def cohort_clone(*, cohort: Cohort, name: str, starts_on: dt.date) -> Cohort:
         )
         for q in cohort.questions.all()
     )
-    returning = cohort.enrolments.filter(status=Enrolment.Status.APPROVED).prefetch_related(
-        "competency_links"
+    # In bulk (a statement per table, not per person): a cohort of thousands clones in a request.
+    returning = list(
+        cohort.enrolments.filter(status=Enrolment.Status.APPROVED).prefetch_related(
+            "competency_links"
+        )
     )
-    for old in returning:
-        new = Enrolment.objects.create(
+    new_enrolments = Enrolment.objects.bulk_create(
+        Enrolment(
             cohort=clone,
             user_id=old.user_id,
             role=old.role,
@@ -155,10 +176,14 @@ def cohort_clone(*, cohort: Cohort, name: str, starts_on: dt.date) -> Cohort:
             prefers_other_department=old.prefers_other_department,
             prefers_same_time_zone=old.prefers_same_time_zone,
         )
-        EnrolmentCompetency.objects.bulk_create(
-            EnrolmentCompetency(enrolment=new, competency_id=link.competency_id, kind=link.kind)
-            for link in old.competency_links.all()
-        )
+        for old in returning
+    )
+    EnrolmentCompetency.objects.bulk_create(
+        EnrolmentCompetency(enrolment=new, competency_id=link.competency_id, kind=link.kind)
+        for old, new in zip(returning, new_enrolments, strict=True)
+        for link in old.competency_links.all()
+    )
+    submission_record(user=created_by, token=submission_token, created=clone)
     return clone
 
 

@@ -15,11 +15,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.services import ALREADY_SAVED, AlreadySubmittedError
 from common.forms import form_add_service_error, service_error_text
 from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.coordination import (
     CohortCloneForm,
+    CohortCreateForm,
     CohortForm,
     CohortQuestionFormSet,
     CohortTransitionForm,
@@ -54,10 +56,15 @@ def _cohort_for(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
 @login_required
 def cohort_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
-    form = CohortForm(request.POST or None)
+    form = CohortCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            cohort = services.cohort_create(program=program, **form.cleaned_data)
+            cohort = services.cohort_create(
+                program=program, created_by=request.user, **form.cleaned_data
+            )
+        except AlreadySubmittedError as first:
+            messages.info(request, ALREADY_SAVED)
+            return redirect("programs:cohort_detail", pk=first.created.pk)
         except ValidationError as error:
             form_add_service_error(form, error)
         else:
@@ -217,7 +224,12 @@ def cohort_clone(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            clone = services.cohort_clone(cohort=cohort, **form.cleaned_data)
+            clone = services.cohort_clone(
+                cohort=cohort, created_by=request.user, **form.cleaned_data
+            )
+        except AlreadySubmittedError as first:
+            messages.info(request, ALREADY_SAVED)
+            return redirect("programs:cohort_detail", pk=first.created.pk)
         except ValidationError as error:
             form_add_service_error(form, error)
         else:

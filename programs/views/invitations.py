@@ -10,15 +10,18 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.views.decorators.http import require_http_methods, require_POST
 
 from common.forms import form_add_service_error, service_error_text
 from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.participation import InvitationAccountForm, InvitationForm
-from programs.models import Invitation
+from programs.models import BulkJob, Invitation
 from programs.selectors import (
     InvitationState,
+    bulk_job_list_active_for_cohort,
     cohort_list_visible_to,
     invitation_list_for_cohort,
     invitation_list_for_link_holders,
@@ -30,8 +33,8 @@ RENEWAL_REQUESTED = "We've asked the coordinator to send you a new invitation."
 NOT_A_VALID_ADDRESS = "not a valid address"
 
 
-def _invited_count(count: int) -> str:
-    return f"Invited {count} {'person' if count == 1 else 'people'}."
+def _sending_count(count: int) -> str:
+    return f"Sending {count} invitation{'' if count == 1 else 's'}."
 
 
 @login_required
@@ -41,40 +44,57 @@ def invitation_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = cohort.program
     form = InvitationForm(request.POST or None, program=program)
     if request.method == "POST" and form.is_valid():
-        role = form.cleaned_data["role"]
-        is_external = form.cleaned_data.get("is_external", False)
-        result = services.invitation_create_many(
-            cohort=cohort,
-            emails=form.valid_emails,
-            role=role,
-            invited_by=request.user,
-            is_external=is_external,
-        )
-        not_sent = [(address, NOT_A_VALID_ADDRESS) for address in form.invalid_emails]
-        not_sent += [(email, why.rstrip(".")) for email, why in result.refused.items()]
-        invited = len(result.sent)
-        if not not_sent:
-            messages.success(request, _invited_count(invited))
-            return redirect("programs:invitation_list", pk=cohort.pk)
-        if invited:
-            messages.success(request, _invited_count(invited))
-        # Keep only the addresses that were not sent, so fixing them and sending again is easy.
-        form = InvitationForm(
-            {**request.POST.dict(), "emails": "\n".join(address for address, _ in not_sent)},
-            program=program,
-        )
-        form.is_valid()
-        form.add_error(
-            "emails",
-            "Not sent: " + "; ".join(f"{address} ({reason})" for address, reason in not_sent),
-        )
+        job = None
+        if form.valid_emails:
+            try:
+                # A worker sends them; the same list pressed twice lands on the same job.
+                job = services.invitations_send(
+                    cohort=cohort,
+                    emails=form.valid_emails,
+                    role=form.cleaned_data["role"],
+                    invited_by=request.user,
+                    is_external=form.cleaned_data.get("is_external", False),
+                )
+            except ValidationError as error:
+                form_add_service_error(form, error)
+        if job is not None and not form.invalid_emails:
+            return redirect("programs:job_detail", pk=job.pk)
+        if job is not None:
+            messages.success(
+                request,
+                format_html(
+                    '{} <a href="{}">Follow them</a>.',
+                    _sending_count(job.total),
+                    reverse("programs:job_detail", args=[job.pk]),
+                ),
+            )
+        if form.invalid_emails:
+            # Keep only the addresses that were not sent, so fixing them and sending again is
+            # easy.
+            form = InvitationForm(
+                {**request.POST.dict(), "emails": "\n".join(form.invalid_emails)}, program=program
+            )
+            form.is_valid()
+            form.add_error(
+                "emails",
+                "Not sent: "
+                + "; ".join(
+                    f"{address} ({NOT_A_VALID_ADDRESS})" for address in form.invalid_emails
+                ),
+            )
     page = Paginator(invitation_list_for_cohort(cohort=cohort), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     return render(
         request,
         "programs/invitation_list.html",
-        {"cohort": cohort, "program": program, "form": form, "page": page},
+        {
+            "cohort": cohort,
+            "program": program,
+            "form": form,
+            "page": page,
+            "sending": bulk_job_list_active_for_cohort(cohort=cohort, kind=BulkJob.Kind.INVITE),
+        },
     )
 
 

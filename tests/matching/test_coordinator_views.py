@@ -28,7 +28,7 @@ from matching.models import (
     RelationshipMember,
     UnmatchedResult,
 )
-from programs.models import Cohort, Enrolment
+from programs.models import BulkJob, Cohort, Enrolment
 from tests.factories import (
     CohortFactory,
     CompetencyFactory,
@@ -150,6 +150,12 @@ def run_matching(cohort: Cohort, user: User, **kwargs: Any) -> MatchRun:
     return services.match_run_execute(run_id=run.pk)
 
 
+def publish(run: MatchRun, user: User) -> None:
+    """Publish a run at once, as the press and the worker after commit would."""
+    job = services.match_run_publish(run=run, published_by=user)
+    services.match_run_publish_execute(job_id=job.pk)
+
+
 def proposal_of(run: MatchRun, mentee: Enrolment) -> Proposal:
     return run.proposals.select_related("mentor__user").get(mentee=mentee)
 
@@ -226,7 +232,11 @@ def world(coordinator, other_program, people, cohort) -> World:
 def snapshot() -> tuple:
     """Everything a coordinator's action could change."""
     return (
-        list(MatchRun.objects.order_by("pk").values_list("pk", "status", "published_at")),
+        list(
+            MatchRun.objects.order_by("pk").values_list(
+                "pk", "status", "published_at", "publish_job"
+            )
+        ),
         list(Proposal.objects.order_by("pk").values_list("pk", "decision", "locked", "mentor")),
         list(MatchingConfig.objects.values_list("weight_development", "weight_skills")),
         list(MatchExclusion.objects.order_by("pk").values_list("pk", flat=True)),
@@ -749,7 +759,10 @@ def test_it_publishes_the_accepted_pairs_and_emails_both_sides(
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("matching:run_publish", args=[run.pk]))
 
-    assert messages_of(response) == ["Published 1 pair. Everyone in it is emailed."]
+    # A worker publishes (here in-process, once the request commits); the page follows it.
+    job = BulkJob.objects.get()
+    assert response.url == reverse("programs:job_detail", args=[job.pk])
+    assert "Published 1 pair. Everyone in it is emailed." in text_of(client.get(response.url))
     relationship = Relationship.objects.get()
     assert relationship.source_run == run
     assert set(relationship.members.values_list("enrolment", flat=True)) == {
@@ -785,7 +798,7 @@ def test_it_refuses_decisions_on_a_published_run(client, coordinator, people, co
     run = run_matching(cohort, coordinator)
     proposal = proposal_of(run, people.eli)
     services.proposal_decide(proposal=proposal, decision=Proposal.Decision.ACCEPTED)
-    services.match_run_publish(run=run, published_by=coordinator)
+    publish(run, coordinator)
     client.force_login(coordinator)
 
     response = client.post(
@@ -830,7 +843,7 @@ def test_it_lists_runs_newest_first_and_says_which_is_published(
     services.proposal_decide(
         proposal=proposal_of(first, people.eli), decision=Proposal.Decision.ACCEPTED
     )
-    services.match_run_publish(run=first, published_by=coordinator)
+    publish(first, coordinator)
     second = run_matching(cohort, coordinator)
     client.force_login(coordinator)
 

@@ -25,6 +25,7 @@ CHANGELISTS = [
     "admin:programs_competency_changelist",
     "admin:programs_invitation_changelist",
     "admin:programs_participantimport_changelist",
+    "admin:programs_bulkjob_changelist",
     "admin:accounts_user_changelist",
     "admin:accounts_profile_changelist",
 ]

@@ -126,16 +126,15 @@ def test_a_failed_delivery_is_recorded_and_a_second_run_completes_it(
     cohort, mentor, mentee, second_mentee, monkeypatch, django_capture_on_commit_callbacks
 ):
     announcement = AnnouncementFactory(cohort=cohort)
-    real_notify = module.notify
-    calls = []
+    real_notify_many = module.notify_many
 
-    def notify_failing_on_the_second(**kwargs):
-        calls.append(kwargs["recipient"])
-        if len(calls) == 2:
+    def notify_failing_on_the_second(*, messages):
+        if len(messages) >= 2:
+            real_notify_many(messages=messages[:1])
             raise RuntimeError("mail template broke")
-        return real_notify(**kwargs)
+        return real_notify_many(messages=messages)
 
-    monkeypatch.setattr(module, "notify", notify_failing_on_the_second)
+    monkeypatch.setattr(module, "notify_many", notify_failing_on_the_second)
     failed = services.announcement_deliver(announcement_id=announcement.pk)
 
     assert failed.status == Announcement.Status.FAILED
@@ -143,7 +142,7 @@ def test_a_failed_delivery_is_recorded_and_a_second_run_completes_it(
     assert failed.delivered == 0
     assert not Notification.objects.exists(), "the batch rolled back as one"
 
-    monkeypatch.setattr(module, "notify", real_notify)
+    monkeypatch.setattr(module, "notify_many", real_notify_many)
     done = services.announcement_deliver(announcement_id=announcement.pk)
 
     assert done.status == Announcement.Status.SENT
