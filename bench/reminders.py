@@ -70,7 +70,6 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.apps import apps  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, models  # noqa: E402
 from django.db.models import DateTimeField  # noqa: E402
@@ -510,12 +509,11 @@ def timed_load(now: dt.datetime) -> TimedLoad:
                         if reminder.recipient_id is not None
                         else reminder.email
                     )
-                    label, pk = reminder.about
                     keys.add(
                         notification_key(
                             kind=reminder.kind,
                             recipient=recipient,
-                            about=apps.get_model(label)(pk=pk),
+                            about=reminder.about,
                             period=reminder.period,
                         )
                     )

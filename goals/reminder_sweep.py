@@ -10,15 +10,15 @@ key is unique, so two sweeps at once, or one run twice, record it once.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.apps import apps
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import Count, Prefetch
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 
 from accounts.models import User
@@ -26,6 +26,7 @@ from matching.models import Relationship, RelationshipMember
 from notifications.models import Notification
 from notifications.rules import DueReminder, reminders_due, zone
 from notifications.services import (
+    PreparedNotification,
     notification_email_refusals,
     notification_key,
     notification_prepare,
@@ -52,54 +53,36 @@ class SweepResult:
     failed: list[str] = field(default_factory=list)  # keys whose recording failed
 
 
-def _about(label: str, pk: int) -> models.Model:
-    # An unsaved instance carrying the pk names the object for the key without a query.
-    return apps.get_model(label)(pk=pk)
-
-
-def reminder_record(
-    *, reminder: DueReminder, users: dict[int, User], result: SweepResult, known: set[str]
-) -> None:
-    """Record one due reminder. A failure is logged and counted, never raised: the others
-    must still be reminded."""
-    recipient: User | str = (
-        users[reminder.recipient_id] if reminder.recipient_id is not None else reminder.email
-    )
-    about = _about(*reminder.about)
-    key = notification_key(
-        kind=reminder.kind, recipient=recipient, about=about, period=reminder.period
-    )
-    if key in known:
-        result.already += 1
-        return
-    name, args = reminder.link
-    try:
-        with transaction.atomic():
-            notification = notify(
-                kind=Notification.Kind(reminder.kind),
-                recipient=recipient,
-                about=about,
-                context=dict(reminder.context),
-                url=reverse(name, args=args) if name else "",
-                period=reminder.period,
-                delivery=Notification.Delivery.EMAIL_NOW
-                if reminder.urgent
-                else Notification.Delivery.EMAIL_DAILY,
-            )
-    except Exception:
-        logger.exception("reminder %s could not be recorded", key)
-        result.failed.append(key)
-        return
-    if notification is None:
-        result.already += 1
-    else:
-        result.notified += 1
-
-
 def recorded_keys(*, keys: set[str]) -> set[str]:
-    """The keys notified already, in one query: a re-run skips them without a write (notify's
-    unique key still guards a sweep running at the same time)."""
+    """The keys notified already, in one query: a re-run skips them without a write (the unique
+    key still guards a sweep running at the same time)."""
     return set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+
+
+def _recipient(reminder: DueReminder, users: dict[int, User]) -> User | str:
+    return users[reminder.recipient_id] if reminder.recipient_id is not None else reminder.email
+
+
+# Stands for a number in a link while the link's shape is reversed once (see _link).
+_NUMBER = 987_654_321
+
+
+@functools.cache
+def _link_shape(name: str, shape: tuple[Any, ...], prefix: str) -> str:
+    # `prefix` (the script prefix reverse() starts links with) is there for the cache's key.
+    return reverse(name, args=[_NUMBER + i if arg is None else arg for i, arg in enumerate(shape)])
+
+
+def _link(name: str, args: tuple[Any, ...]) -> str:
+    """reverse() for the sweep: a sweep asks for thousands of links of a handful of shapes, and
+    reverse() costs as much as preparing the rest of a reminder; so each shape (the link's
+    name and its arguments other than numbers) is reversed once and its numbers filled in."""
+    shape = tuple(None if type(arg) is int else arg for arg in args)
+    path = _link_shape(name, shape, get_script_prefix())
+    for i, arg in enumerate(args):
+        if shape[i] is None:
+            path = path.replace(str(_NUMBER + i), str(arg), 1)
+    return path
 
 
 def _record_batch(batch: ReminderBatch, *, now: dt.datetime, result: SweepResult) -> None:
@@ -109,10 +92,7 @@ def _record_batch(batch: ReminderBatch, *, now: dt.datetime, result: SweepResult
         return
     keys = {
         notification_key(
-            kind=r.kind,
-            recipient=batch.users[r.recipient_id] if r.recipient_id is not None else r.email,
-            about=_about(*r.about),
-            period=r.period,
+            kind=r.kind, recipient=_recipient(r, batch.users), about=r.about, period=r.period
         )
         for r in due
     }
@@ -120,49 +100,40 @@ def _record_batch(batch: ReminderBatch, *, now: dt.datetime, result: SweepResult
     if keys <= known:  # the usual hourly case: nothing new, and nothing to write
         result.already += len(due)
         return
-    # Urgent ones are emailed at once, one notify() each, every one in a savepoint of its own so
-    # a failure costs only that one. The rest wait for the daily email: prepared one by one (a
-    # failure skipped and counted) and recorded in a few statements; a key another sweep holds
-    # is skipped there too. One transaction per batch, so the batch commits once.
-    waiting: list[Notification] = []
+    # Each reminder is prepared on its own (a failure is logged, counted and skipped: the others
+    # must still be reminded), then the batch is recorded in a few statements, in one
+    # transaction; a key another sweep holds is skipped there. Urgent ones (a relationship at
+    # risk, an invitation) are emailed now, the rest wait for the person's daily email.
+    prepared: list[PreparedNotification] = []
     refusals = notification_email_refusals(user_ids=set(batch.users))
+    for reminder in due:
+        outcome = _reminder_prepare(
+            reminder=reminder, users=batch.users, refusals=refusals, known=known
+        )
+        if outcome is None:
+            result.already += 1
+        elif isinstance(outcome, str):
+            result.failed.append(outcome)
+        else:
+            prepared.append(outcome)
     with transaction.atomic():
-        for reminder in due:
-            if reminder.urgent or reminder.recipient_id is None:
-                reminder_record(reminder=reminder, users=batch.users, result=result, known=known)
-                continue
-            prepared = _reminder_prepare(
-                reminder=reminder,
-                recipient_id=reminder.recipient_id,
-                users=batch.users,
-                refusals=refusals,
-                known=known,
-            )
-            if prepared is None:
-                result.already += 1
-            elif isinstance(prepared, str):
-                result.failed.append(prepared)
-            else:
-                waiting.append(prepared)
-        recorded = notifications_record(notifications=waiting)
+        recorded = notifications_record(prepared=prepared)
     result.notified += len(recorded)
-    result.already += len(waiting) - len(recorded)
+    result.already += len(prepared) - len(recorded)
 
 
 def _reminder_prepare(
     *,
     reminder: DueReminder,
-    recipient_id: int,
     users: dict[int, User],
     refusals: set[tuple[int, str]],
     known: set[str],
-) -> Notification | str | None:
+) -> PreparedNotification | str | None:
     """The reminder ready to record; None when it is recorded already; its key when preparing
-    it failed (logged: the others must still be reminded)."""
-    recipient = users[recipient_id]
-    about = _about(*reminder.about)
+    it failed (logged)."""
+    recipient = _recipient(reminder, users)
     key = notification_key(
-        kind=reminder.kind, recipient=recipient, about=about, period=reminder.period
+        kind=reminder.kind, recipient=recipient, about=reminder.about, period=reminder.period
     )
     if key in known:
         return None
@@ -171,11 +142,14 @@ def _reminder_prepare(
         return notification_prepare(
             kind=Notification.Kind(reminder.kind),
             recipient=recipient,
-            about=about,
+            about=reminder.about,
             context=dict(reminder.context),
-            url=reverse(name, args=args) if name else "",
+            url=_link(name, args) if name else "",
             period=reminder.period,
-            email_refused=(recipient.pk, reminder.kind) in refusals,
+            email_refused=(reminder.recipient_id, reminder.kind) in refusals,
+            delivery=Notification.Delivery.EMAIL_NOW
+            if reminder.urgent
+            else Notification.Delivery.EMAIL_DAILY,
         )
     except Exception:
         logger.exception("reminder %s could not be prepared", key)

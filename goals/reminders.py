@@ -33,10 +33,10 @@ from notifications.rules import GoalFacts as GoalReminderFacts
 from programs.models import Cohort, Invitation, Program
 
 from .models import Agreement, AgreementSignature, CheckIn, Goal, Pulse, SurveyResponse
-from .selectors import health_for
+from .selectors import health_for, of_relationships
 from .services import survey_stage_open
 
-BATCH_SIZE = 200
+BATCH_SIZE = 1000
 # Ended relationships are read for their final survey for this long after they end.
 ENDED_SURVEY_DAYS = 30
 SWEPT_COHORT_STATUSES = (Cohort.Status.ACTIVE, Cohort.Status.CLOSING)
@@ -91,61 +91,106 @@ def relationship_batches(
     *, now: dt.datetime, batch_size: int = BATCH_SIZE
 ) -> Iterator[ReminderBatch]:
     """Active relationships of active or closing cohorts (and recently ended ones, for the final
-    survey), `batch_size` at a time, in pk order."""
+    survey), `batch_size` at a time, in pk order.
+
+    Rows are read narrow (only the columns the rules judge): at a hundred thousand relationships
+    building whole rows of relationships, enrolments and people was most of the sweep's time.
+    Cohorts, programs and coordinators are few and read once per sweep."""
     today = timezone.localdate(now)
     ended_since = now - dt.timedelta(days=ENDED_SURVEY_DAYS)
     scope = Relationship.objects.filter(
         Q(status=Relationship.Status.ACTIVE, cohort__status__in=SWEPT_COHORT_STATUSES)
         | Q(status=Relationship.Status.ENDED, ended_at__gte=ended_since)
     ).exclude(cohort__status=Cohort.Status.DRAFT)
+    programs = _ProgramFacts()
     after = 0
     while True:
         relationships = list(
-            scope.filter(pk__gt=after).select_related("cohort__program").order_by("pk")[:batch_size]
+            scope.filter(pk__gt=after)
+            .only("pk", "status", "started_at", "ended_at", "cohort_id")
+            .order_by("pk")[:batch_size]
         )
         if not relationships:
             return
         after = relationships[-1].pk
-        yield _relationship_batch(relationships, now=now, today=today)
+        programs.read(cohort_ids={r.cohort_id for r in relationships})
+        for relationship in relationships:
+            relationship.cohort = programs.cohorts[relationship.cohort_id]
+        yield _relationship_batch(relationships, programs=programs, now=now, today=today)
+
+
+class _ProgramFacts:
+    """The cohorts, programs, thresholds and coordinators a sweep meets, read the first time a
+    batch needs them."""
+
+    def __init__(self) -> None:
+        self.cohorts: dict[int, Cohort] = {}
+        self.thresholds: dict[int, Thresholds] = {}
+        self.coordinator_ids: dict[int, list[int]] = defaultdict(list)
+        self.coordinators: dict[int, User] = {}
+
+    def read(self, *, cohort_ids: set[int]) -> None:
+        missing = cohort_ids - self.cohorts.keys()
+        if not missing:
+            return
+        new_programs: set[int] = set()
+        for cohort in Cohort.objects.filter(pk__in=missing).select_related("program"):
+            self.cohorts[cohort.pk] = cohort
+            if cohort.program_id not in self.thresholds:
+                self.thresholds[cohort.program_id] = thresholds_for(cohort.program)
+                new_programs.add(cohort.program_id)
+        for link in (
+            Program.coordinators.through.objects.filter(program_id__in=new_programs)
+            .select_related("user")
+            .only(*(f"user__{name}" for name in PERSON_FIELDS), "program_id", "user_id")
+            .order_by("user_id")
+        ):
+            self.coordinator_ids[link.program_id].append(link.user_id)
+            self.coordinators[link.user_id] = link.user
+
+
+# What the sweep reads of a person: enough for the rules, the key and the email's greeting.
+PERSON_FIELDS = ("id", "email", "display_name", "time_zone")
 
 
 def _relationship_batch(
-    relationships: list[Relationship], *, now: dt.datetime, today: dt.date
+    relationships: list[Relationship],
+    *,
+    programs: _ProgramFacts,
+    now: dt.datetime,
+    today: dt.date,
 ) -> ReminderBatch:
     ids = [r.pk for r in relationships]
     program_ids = {r.cohort.program_id for r in relationships}
 
-    users: dict[int, User] = {}
-    members: dict[int, list[RelationshipMember]] = defaultdict(list)
-    for member in RelationshipMember.objects.filter(relationship_id__in=ids).select_related(
-        "enrolment__user"
-    ):
-        members[member.relationship_id].append(member)
-        users[member.enrolment.user_id] = member.enrolment.user
-
-    coordinators: dict[int, list[int]] = defaultdict(list)
-    for link in (
-        Program.coordinators.through.objects.filter(program_id__in=program_ids)
-        .select_related("user")
-        .order_by("user_id")
-    ):
-        coordinators[link.program_id].append(link.user_id)
-        users[link.user_id] = link.user
+    members: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
+    for member_id, relationship_id, role, user_id in RelationshipMember.objects.filter(
+        of_relationships(ids)
+    ).values_list("pk", "relationship_id", "role", "enrolment__user_id"):
+        members[relationship_id].append((member_id, role, user_id))
+    member_user_ids = {user_id for rows in members.values() for _, _, user_id in rows}
+    users: dict[int, User] = {
+        user.pk: user for user in User.objects.filter(pk__in=member_user_ids).only(*PERSON_FIELDS)
+    }
+    for program_id in program_ids:
+        for user_id in programs.coordinator_ids[program_id]:
+            users[user_id] = programs.coordinators[user_id]
 
     agreements = {
         relationship_id: (version, cadence)
         for relationship_id, version, cadence in Agreement.objects.filter(
-            relationship_id__in=ids
+            of_relationships(ids)
         ).values_list("relationship_id", "version", "meeting_cadence_days")
     }
     signed = set(
         AgreementSignature.objects.filter(
-            agreement__relationship_id__in=ids, version=F("agreement__version")
+            of_relationships(ids, path="agreement__relationship_id"),
+            version=F("agreement__version"),
         ).values_list("member_id", flat=True)
     )
     meetings = {
         row["relationship_id"]: row
-        for row in CheckIn.objects.filter(relationship_id__in=ids)
+        for row in CheckIn.objects.filter(of_relationships(ids))
         .values("relationship_id")
         .annotate(
             last=Max("met_on"), next=Min("next_meeting_at", filter=Q(next_meeting_at__gt=now))
@@ -155,12 +200,12 @@ def _relationship_batch(
     since = today - dt.timedelta(days=RATE_WINDOW_DAYS + 1)
     rated_by: dict[int, set[int]] = defaultdict(set)
     for check_in_id, author_id in Pulse.objects.filter(
-        check_in__relationship_id__in=ids, check_in__met_on__gte=since
+        of_relationships(ids, path="check_in__relationship_id"), check_in__met_on__gte=since
     ).values_list("check_in_id", "author_id"):
         rated_by[check_in_id].add(author_id)
     check_ins: dict[int, list[CheckInFacts]] = defaultdict(list)
     for pk, relationship_id, logged_by, met_on, created_at, confirmed_at in (
-        CheckIn.objects.filter(relationship_id__in=ids, met_on__gte=since)
+        CheckIn.objects.filter(of_relationships(ids), met_on__gte=since)
         .order_by("relationship_id", "met_on", "pk")
         .values_list(
             "pk", "relationship_id", "logged_by_id", "met_on", "created_at", "confirmed_at"
@@ -178,7 +223,7 @@ def _relationship_batch(
         )
     goals: dict[int, list[GoalReminderFacts]] = defaultdict(list)
     for pk, relationship_id, owner_id, title, status, target_date in (
-        Goal.objects.filter(relationship_id__in=ids)
+        Goal.objects.filter(of_relationships(ids))
         .exclude(status__in=[Goal.Status.DONE, Goal.Status.DROPPED])
         .order_by("pk")
         .values_list("pk", "relationship_id", "owner_id", "title", "status", "target_date")
@@ -189,7 +234,7 @@ def _relationship_batch(
             )
         )
     surveys_done: dict[int, set[str]] = defaultdict(set)
-    for author_id, stage in SurveyResponse.objects.filter(relationship_id__in=ids).values_list(
+    for author_id, stage in SurveyResponse.objects.filter(of_relationships(ids)).values_list(
         "author_id", "stage"
     ):
         surveys_done[author_id].add(stage)
@@ -209,15 +254,17 @@ def _relationship_batch(
                 cadence_days=cadence,
                 members=tuple(
                     Member(
-                        id=m.pk,
-                        person_id=m.enrolment.user_id,
-                        role=m.role,
-                        signed_agreement=m.pk in signed,
-                        surveys_done=frozenset(surveys_done[m.pk]),
+                        id=member_id,
+                        person_id=user_id,
+                        role=role,
+                        signed_agreement=member_id in signed,
+                        surveys_done=frozenset(surveys_done[member_id]),
                     )
-                    for m in sorted(members[relationship.pk], key=lambda m: (m.role, m.pk))
+                    for member_id, role, user_id in sorted(
+                        members[relationship.pk], key=lambda m: (m[1], m[0])
+                    )
                 ),
-                coordinator_ids=tuple(coordinators[program.pk]),
+                coordinator_ids=tuple(programs.coordinator_ids[program.pk]),
                 last_check_in_on=meeting.get("last"),
                 next_meeting_at=meeting.get("next"),
                 check_ins=tuple(check_ins[relationship.pk]),
@@ -234,7 +281,7 @@ def _relationship_batch(
             people={pk: _person(user) for pk, user in users.items()},
             relationships=tuple(facts),
         ),
-        thresholds={r.cohort.program_id: thresholds_for(r.cohort.program) for r in relationships},
+        thresholds={pk: programs.thresholds[pk] for pk in program_ids},
         users=users,
     )
 

@@ -94,6 +94,20 @@ def membership_of(*, user: User, relationship: Relationship) -> RelationshipMemb
     )
 
 
+def of_relationships(ids: list[int], *, path: str = "relationship_id") -> Q:
+    """Rows belonging to the relationships `ids`, for reads that look each row up by its
+    relationship. A dense run of ids (a batch of the reminder sweep) is asked as a range, which
+    costs Django and the database far less than a long IN list; rows of relationships in the
+    range but not in `ids` may then come back, so never count rows read this way."""
+    if len(ids) > DENSE_MINIMUM and max(ids) - min(ids) < 2 * len(ids):
+        return Q(**{f"{path}__gte": min(ids), f"{path}__lte": max(ids)})
+    return Q(**{f"{path}__in": ids})
+
+
+# Below this many ids an IN list is as cheap as a range.
+DENSE_MINIMUM = 20
+
+
 # --- Health ---------------------------------------------------------------------------------
 
 
@@ -103,30 +117,37 @@ def health_for(
     """Health of many relationships in a fixed number of queries (see goals.health)."""
     today = today or timezone.localdate()
     ids = [r.pk for r in relationships]
-    agreements = {a.relationship_id: a for a in Agreement.objects.filter(relationship_id__in=ids)}
+    agreements = {
+        a.relationship_id: a
+        for a in Agreement.objects.filter(of_relationships(ids)).only(
+            "relationship_id", "meeting_cadence_days", "duration_weeks"
+        )
+    }
     last_check_in: dict[int, dt.date] = {}
     for relationship_id, met_on in (
-        CheckIn.objects.filter(relationship_id__in=ids)
+        CheckIn.objects.filter(of_relationships(ids))
         .order_by("relationship_id", "-met_on")
         .values_list("relationship_id", "met_on")
     ):
         last_check_in.setdefault(relationship_id, met_on)
     goals: dict[int, list[GoalFacts]] = defaultdict(list)
     for relationship_id, status, progress, target in Goal.objects.filter(
-        relationship_id__in=ids
+        of_relationships(ids)
     ).values_list("relationship_id", "status", "progress", "target_date"):
         goals[relationship_id].append(
             GoalFacts(status=status, progress=progress, target_date=target)
         )
     pulses: dict[int, list[int]] = defaultdict(list)
     for relationship_id, usefulness in (
-        Pulse.objects.filter(check_in__relationship_id__in=ids)
+        Pulse.objects.filter(of_relationships(ids, path="check_in__relationship_id"))
         .order_by("check_in__relationship_id", "-created_at")
         .values_list("check_in__relationship_id", "usefulness")
     ):
         pulses[relationship_id].append(usefulness)
     surveys = dict(
-        SurveyAnswer.objects.filter(response__relationship_id__in=ids, scale_value__isnull=False)
+        SurveyAnswer.objects.filter(
+            of_relationships(ids, path="response__relationship_id"), scale_value__isnull=False
+        )
         .values("response__relationship_id")
         .annotate(average=Avg("scale_value"))
         .values_list("response__relationship_id", "average")

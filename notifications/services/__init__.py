@@ -1,7 +1,9 @@
 """Writes of the notifications app, by area; import from here."""
 
+from .bulk import Message, notify_many
 from .digest import DIGEST_LOCAL_HOUR, daily_digest_send, daily_digest_send_for
 from .notify import (
+    PreparedNotification,
     notification_email_refusals,
     notification_email_refused,
     notification_key,
@@ -28,6 +30,8 @@ from .resend import notification_resend
 __all__ = [
     "DIGEST_LOCAL_HOUR",
     "MAX_SEND_ATTEMPTS",
+    "Message",
+    "PreparedNotification",
     "UnsubscribeError",
     "daily_digest_send",
     "daily_digest_send_for",
@@ -46,6 +50,7 @@ __all__ = [
     "notification_resend",
     "notifications_record",
     "notify",
+    "notify_many",
     "unsubscribe_headers",
     "unsubscribe_token",
     "unsubscribe_token_read",

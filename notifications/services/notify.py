@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -9,8 +10,14 @@ from django.db import IntegrityError, connection, models, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from notifications.email import email_render
-from notifications.models import TRANSACTIONAL_KINDS, Notification, NotificationPreference
+from common.tasks import enqueue
+from notifications.email import RenderedEmail, email_render
+from notifications.models import (
+    TRANSACTIONAL_KINDS,
+    Notification,
+    NotificationPreference,
+    OutboundEmail,
+)
 
 from .outbound import email_queue
 from .preferences import unsubscribe_headers, unsubscribe_url
@@ -19,13 +26,19 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 
-def notification_key(
-    *, kind: str, recipient: User | str, about: models.Model | None, period: str = ""
-) -> str:
+# What a notification is about: a saved object, or its (model label, pk) when the caller has only
+# those (the reminder sweep reads plain rows).
+About = models.Model | tuple[str, int] | None
+
+
+def notification_key(*, kind: str, recipient: User | str, about: About, period: str = "") -> str:
     """What makes a notification the same one: its kind, what it is about, who gets it and, for a
     reminder that comes back, the period it is for ("2026-W48")."""
     who = recipient if isinstance(recipient, str) else f"user:{recipient.pk}"
-    what = f"{about._meta.label_lower}:{about.pk}" if about is not None else "-"
+    if isinstance(about, tuple):
+        what = f"{about[0].lower()}:{about[1]}"
+    else:
+        what = f"{about._meta.label_lower}:{about.pk}" if about is not None else "-"
     return ":".join(part for part in (kind, what, who.lower(), period) if part)[:200]
 
 
@@ -33,7 +46,7 @@ def notify(
     *,
     kind: Notification.Kind,
     recipient: User | str,
-    about: models.Model | None,
+    about: About,
     context: dict[str, Any],
     url: str = "",
     period: str = "",
@@ -54,24 +67,7 @@ def notify(
     key = notification_key(kind=kind, recipient=recipient, about=about, period=period)
     if user is not None and notification_email_refused(user=user, kind=kind):
         delivery = Notification.Delivery.IN_APP
-    # Dates and times in the message read as the recipient's own clock shows them.
-    zone = user.time_zone if user is not None and user.time_zone else settings.TIME_ZONE
-    unsubscribe = (
-        unsubscribe_url(user=user, kind=kind)
-        if user is not None and kind not in TRANSACTIONAL_KINDS
-        else ""
-    )
-    with timezone.override(zone):
-        rendered = email_render(
-            name=kind,
-            context={
-                "recipient": user,
-                "time_zone": zone,
-                "url": url,
-                "unsubscribe_url": unsubscribe,
-                **context,
-            },
-        )
+    rendered = _email_render_for(kind=kind, user=user, context=context, url=url)
     try:
         with transaction.atomic():
             notification = Notification.objects.create(
@@ -93,14 +89,39 @@ def notify(
         subject=rendered.subject,
         text_body=rendered.text_body,
         html_body=rendered.html_body,
-        headers=(
-            unsubscribe_headers(user=user, kind=kind)
-            if user is not None and kind not in TRANSACTIONAL_KINDS
-            else None
-        ),
+        headers=_email_headers(kind=kind, user=user),
     )
     notification.save(update_fields=["outbound_email"])
     return notification
+
+
+def _email_render_for(
+    *, kind: str, user: User | None, context: dict[str, Any], url: str
+) -> RenderedEmail:
+    # Dates and times in the message read as the recipient's own clock shows them.
+    zone = user.time_zone if user is not None and user.time_zone else settings.TIME_ZONE
+    unsubscribe = (
+        unsubscribe_url(user=user, kind=kind)
+        if user is not None and kind not in TRANSACTIONAL_KINDS
+        else ""
+    )
+    with timezone.override(zone):
+        return email_render(
+            name=kind,
+            context={
+                "recipient": user,
+                "time_zone": zone,
+                "url": url,
+                "unsubscribe_url": unsubscribe,
+                **context,
+            },
+        )
+
+
+def _email_headers(*, kind: str, user: User | None) -> dict[str, str] | None:
+    if user is None or kind in TRANSACTIONAL_KINDS:
+        return None
+    return unsubscribe_headers(user=user, kind=kind)
 
 
 def notification_email_refused(*, user: User, kind: str) -> bool:
@@ -139,63 +160,156 @@ def notification_email_refusals(*, user_ids: set[int]) -> set[tuple[int, str]]:
     }
 
 
+@dataclass(frozen=True)
+class PreparedNotification:
+    """A notification ready to record with notifications_record: the unsaved row and, when it
+    is to be emailed now, its email, rendered already."""
+
+    notification: Notification
+    email: RenderedEmail | None = None
+    headers: dict[str, str] | None = None
+
+
 def notification_prepare(
     *,
     kind: Notification.Kind,
-    recipient: User,
-    about: models.Model | None,
+    recipient: User | str,
+    about: About,
     context: dict[str, Any],
     url: str,
     period: str,
     email_refused: bool,
-) -> Notification:
-    """An unsaved reminder for `recipient`'s daily email: only its title is rendered now (in the
-    recipient's zone); the daily email writes the rest. Record a list with notifications_record."""
-    zone = recipient.time_zone or settings.TIME_ZONE
+    delivery: Notification.Delivery = Notification.Delivery.EMAIL_DAILY,
+) -> PreparedNotification:
+    """notify() for many at once, in two steps: prepare each (no query), then record them all
+    with notifications_record. For the daily email only the title is rendered now (in the
+    recipient's zone) and the daily email writes the rest; one to send now is rendered whole.
+    `email_refused` is the recipient's preference (notification_email_refusals, read once for
+    the lot): a refused email is recorded for the app only, as notify() does."""
+    user = None if isinstance(recipient, str) else recipient
+    address = recipient if isinstance(recipient, str) else recipient.email
+    if email_refused and kind not in TRANSACTIONAL_KINDS:
+        delivery = Notification.Delivery.IN_APP
+    notification = Notification(
+        recipient=user,
+        email=address,
+        kind=kind,
+        key=notification_key(kind=kind, recipient=recipient, about=about, period=period),
+        url=url,
+        delivery=delivery,
+    )
+    if delivery == Notification.Delivery.EMAIL_NOW:
+        email = _email_render_for(kind=kind, user=user, context=context, url=url)
+        notification.title = email.subject[:300]
+        return PreparedNotification(notification, email, _email_headers(kind=kind, user=user))
+    zone = user.time_zone if user is not None and user.time_zone else settings.TIME_ZONE
     with timezone.override(zone):
         subject = render_to_string(
             f"emails/{kind}-subject.txt",
-            {"site_url": settings.SITE_URL, "recipient": recipient, "time_zone": zone, **context},
+            {"site_url": settings.SITE_URL, "recipient": user, "time_zone": zone, **context},
         )
-    return Notification(
-        recipient=recipient,
-        email=recipient.email,
-        kind=kind,
-        key=notification_key(kind=kind, recipient=recipient, about=about, period=period),
-        title=" ".join(subject.split())[:300],
-        url=url,
-        delivery=Notification.Delivery.IN_APP
-        if email_refused
-        else Notification.Delivery.EMAIL_DAILY,
-    )
+    notification.title = " ".join(subject.split())[:300]
+    return PreparedNotification(notification)
 
 
 RECORD_CHUNK = 500
 
 
-def notifications_record(*, notifications: list[Notification]) -> set[str]:
-    """Insert prepared notifications in a few statements. A key recorded already (by an earlier
-    sweep, or a concurrent one that committed first) is skipped by the unique constraint, as
-    notify() does one at a time; returns the keys this call recorded.
+def notifications_record(*, prepared: list[PreparedNotification]) -> set[str]:
+    """Record prepared notifications in a few statements and queue the emails of those to send
+    now (after commit, as email_queue does). A key recorded already (by an earlier sweep, or a
+    concurrent one that committed first) is skipped by the unique constraint, as notify() does
+    one at a time, and its email is dropped unsent; returns the keys this call recorded.
 
     Django's bulk_create cannot say which rows a conflict skipped, hence `ON CONFLICT DO NOTHING
-    RETURNING`, which PostgreSQL and SQLite (3.35+) both understand."""
-    table = connection.ops.quote_name(Notification._meta.db_table)
-    columns = ["recipient_id", "email", "kind", "key", "title", "url", "delivery", "created_at"]
-    now = timezone.now()
+    RETURNING`, which PostgreSQL and SQLite (3.35+) both understand. The emails are stored first
+    so each notification is inserted already linked to its own."""
     recorded: set[str] = set()
-    for start in range(0, len(notifications), RECORD_CHUNK):
-        chunk = notifications[start : start + RECORD_CHUNK]
-        placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(chunk))
-        params: list[Any] = []
-        for n in chunk:
-            params += [n.recipient_id, n.email, n.kind, n.key, n.title, n.url, n.delivery, now]
-        quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} ({quoted}) VALUES {placeholders} "  # noqa: S608 (our names)
-                f'ON CONFLICT ("key") DO NOTHING RETURNING "key"',
-                params,
-            )
-            recorded.update(key for (key,) in cursor.fetchall())
+    to_send: list[int] = []
+    for start in range(0, len(prepared), RECORD_CHUNK):
+        chunk = prepared[start : start + RECORD_CHUNK]
+        emails = _emails_store(chunk)
+        new_keys = _insert_new(chunk, emails)
+        unsent = [e.pk for key, e in emails.items() if key not in new_keys]
+        if unsent:  # notified before: the email made for it goes nowhere
+            OutboundEmail.objects.filter(pk__in=unsent).delete()
+        to_send += [e.pk for key, e in emails.items() if key in new_keys]
+        recorded |= new_keys
+    if to_send:
+        transaction.on_commit(lambda: _emails_send_later(to_send))
     return recorded
+
+
+NEW_ROW_COLUMNS = (
+    "recipient_id",
+    "email",
+    "kind",
+    "key",
+    "title",
+    "url",
+    "delivery",
+    "outbound_email_id",
+)
+# PostgreSQL types of NEW_ROW_COLUMNS, for the arrays unnest() reads.
+NEW_ROW_TYPES = ("bigint", "text", "text", "text", "text", "text", "text", "bigint")
+
+
+def _emails_store(chunk: list[PreparedNotification]) -> dict[str, OutboundEmail]:
+    """email_queue for many, in one INSERT: the emails of the chunk's notifications to send now,
+    by notification key (queued only once their notification is recorded)."""
+    keyed = {
+        p.notification.key: OutboundEmail(
+            to=[p.notification.email],
+            subject=p.email.subject[:300],
+            text_body=p.email.text_body,
+            html_body=p.email.html_body,
+            headers=p.headers or {},
+        )
+        for p in chunk
+        if p.email is not None
+    }
+    if keyed:
+        OutboundEmail.objects.bulk_create(list(keyed.values()))
+    return keyed
+
+
+def _insert_new(chunk: list[PreparedNotification], emails: dict[str, OutboundEmail]) -> set[str]:
+    """Insert the chunk's rows whose key is new; returns their keys.
+
+    On PostgreSQL the rows travel as one array per column: a statement of eight parameters
+    instead of thousands, which the driver would otherwise parse placeholder by placeholder."""
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    quoted = ", ".join(connection.ops.quote_name(c) for c in (*NEW_ROW_COLUMNS, "created_at"))
+    rows = [
+        (
+            n.recipient_id,
+            n.email,
+            n.kind,
+            n.key,
+            n.title,
+            n.url,
+            n.delivery,
+            emails[n.key].pk if n.key in emails else None,
+        )
+        for n in (p.notification for p in chunk)
+    ]
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{kind}[]" for kind in NEW_ROW_TYPES)
+        sql = f"INSERT INTO {table} ({quoted}) SELECT *, %s FROM unnest({arrays})"  # noqa: S608
+        params: list[Any] = [now, *(list(column) for column in zip(*rows, strict=True))]
+    else:
+        width = len(NEW_ROW_COLUMNS) + 1
+        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
+        sql = f"INSERT INTO {table} ({quoted}) VALUES {values}"  # noqa: S608 (our names)
+        params = [value for row in rows for value in (*row, now)]
+    with connection.cursor() as cursor:
+        cursor.execute(f'{sql} ON CONFLICT ("key") DO NOTHING RETURNING "key"', params)
+        return {key for (key,) in cursor.fetchall()}
+
+
+def _emails_send_later(email_ids: list[int]) -> None:
+    from notifications.tasks import email_send_task
+
+    for email_id in email_ids:
+        enqueue(email_send_task, email_id=email_id)  # the relay sends what the broker refused

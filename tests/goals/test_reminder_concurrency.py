@@ -83,14 +83,13 @@ def due_keys(now: dt.datetime) -> Counter[str]:
     for batches in (relationship_batches(now=now), request_batches(), invitation_batches(now=now)):
         for batch in batches:
             for reminder in reminders_due(batch.snapshot, now, batch.thresholds):
-                label, pk = reminder.about
                 keys[
                     notification_key(
                         kind=reminder.kind,
                         recipient=batch.users[reminder.recipient_id]
                         if reminder.recipient_id is not None
                         else reminder.email,
-                        about=sweep_module._about(label, pk),
+                        about=reminder.about,
                         period=reminder.period,
                     )
                 ] += 1

@@ -340,10 +340,10 @@ def test_the_sweep_reads_in_a_fixed_number_of_queries(
             CheckInFactory(relationship=pair, met_on=dt.date(2026, 2, 20))
         first = reminder_sweep()
         assert first.notified > 0
-        # relationships 1, members 1, coordinators 1, agreements 1, signatures 1, meetings 1,
-        # pulses 1, check-ins 1, goals 1, surveys 1, health 5, recorded keys 1, then an empty
-        # batch 1; requests 1, invitations 1.
-        with django_assert_num_queries(19):
+        # relationships 1, their cohorts and programs 1, coordinators 1, members 1, people 1,
+        # agreements 1, signatures 1, meetings 1, pulses 1, check-ins 1, goals 1, surveys 1,
+        # health 5, recorded keys 1, then an empty batch 1; requests 1, invitations 1.
+        with django_assert_num_queries(21):
             again = reminder_sweep()
         assert again.notified == 0
         assert again.already == first.due
