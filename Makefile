@@ -103,8 +103,12 @@ bench: install-dev
 	$(PY) bench/matching.py
 	$(PY) bench/matching.py --peer
 	$(PY) bench/participant_import.py --rows 5000
+	$(PY) bench/bulk_actions.py --pairs 1000 --people 1000
 	$(PY) bench/reminders.py --relationships 10000
 	$(PY) bench/reminders.py
+	@# The whole site served as in production (gunicorn, Celery worker and beat; needs Redis):
+	@# about 7 minutes. `python bench/load.py --quick` for a 2-minute check.
+	$(PY) bench/load.py
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles test-artifacts
