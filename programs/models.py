@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from accounts.models import validate_time_zone
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(24)
@@ -99,6 +101,13 @@ class Program(models.Model):
     )
     allows_external_mentors = models.BooleanField(default=False)
     agreement_template = models.TextField(default=DEFAULT_AGREEMENT_TEMPLATE)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="The time zone of people who join without giving one (an imported row without "
+        "a zone, an invited person's new account). Each person can change theirs.",
+    )
     # Reminders (goals.reminder_sweep; the defaults are notifications.rules.Thresholds').
     reminder_check_in_grace_days = models.PositiveSmallIntegerField(
         default=7, help_text="Days after a check-in falls due before it is overdue."

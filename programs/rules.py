@@ -79,6 +79,7 @@ class ProgramSettings(TypedDict, total=False):
     mentees_may_request: bool
     allows_external_mentors: bool
     agreement_template: str
+    time_zone: str
     # Reminders (goals.reminder_sweep); an empty field on the form takes the default.
     reminder_check_in_grace_days: int
     reminder_confirm_after_days: int

@@ -13,6 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from accounts.forms import time_zone_choices
 from common.forms import SubmissionTokenMixin
 from programs.models import Cohort, CohortQuestion, Enrolment, FeedbackQuestion, Program
 from programs.rules import COORDINATOR_SETTABLE_STATUSES, PROGRAM_SETTINGS_FIELDS
@@ -104,6 +105,12 @@ class ProgramForm(forms.Form):
         label="Mentoring agreement",
         widget=forms.Textarea(attrs={"rows": 7}),
         help_text="The starting text each pair adapts into their own agreement.",
+    )
+    time_zone = forms.ChoiceField(
+        label="Time zone for newcomers",
+        choices=time_zone_choices,
+        help_text="People who join without giving a time zone (an imported row without one, an "
+        "invited person's new account) start in this one; each can change theirs.",
     )
     reminder_check_in_grace_days = forms.IntegerField(
         label="A due check-in is overdue after (days)", required=False, min_value=1, max_value=90

@@ -327,7 +327,12 @@ def invitation_accept(
     if user is not None and user.email.lower() != invitation.email:
         raise ValidationError(INVITATION_FOR_SOMEONE_ELSE.format(email=invitation.email))
     if user is None:
-        user = _claim_account(invitation.email, display_name=display_name, password=password)
+        user = _claim_account(
+            invitation.email,
+            display_name=display_name,
+            password=password,
+            time_zone=invitation.cohort.program.time_zone,
+        )
         if invitation.is_external:
             profile, _ = Profile.objects.get_or_create(user=user)
             profile.is_external = True
@@ -351,7 +356,9 @@ def invitation_accept(
     return user, enrolment
 
 
-def _claim_account(email: str, *, display_name: str, password: str) -> User:
+def _claim_account(email: str, *, display_name: str, password: str, time_zone: str) -> User:
+    """The invited person's account: a new one starts in the program's time zone; one made by
+    an import keeps the zone the file gave."""
     user = User.objects.filter(email__iexact=email).first()
     if user is not None and user.has_usable_password():
         raise ValidationError(INVITATION_FOR_SOMEONE_ELSE.format(email=email))
@@ -365,7 +372,7 @@ def _claim_account(email: str, *, display_name: str, password: str) -> User:
     if errors:
         raise ValidationError(errors)
     if user is None:
-        user = User(email=email)
+        user = User(email=email, time_zone=time_zone)
     user.display_name = display_name.strip()
     user.password = make_password(password)
     user.full_clean()

@@ -150,7 +150,7 @@ def participant_import_run(*, participant_import: ParticipantImport) -> ImportRe
     mapped = set(locked.mapping.values())
     now = timezone.now()
 
-    users, created_people = _import_users(rows)
+    users, created_people = _import_users(rows, default_time_zone=cohort.program.time_zone)
     _import_profiles(rows, users, now=now)
 
     existing = {e.user_id: e for e in cohort.enrolments.filter(user__in=users.values())}
@@ -232,9 +232,12 @@ def _import_check_cohort_open(cohort: Cohort) -> None:
 IMPORT_USER_ATTEMPTS = 5
 
 
-def _import_users(rows: list[imports.ParticipantRow]) -> tuple[dict[str, User], int]:
+def _import_users(
+    rows: list[imports.ParticipantRow], *, default_time_zone: str
+) -> tuple[dict[str, User], int]:
     """Everyone the file names (participants and their managers) by email, creating accounts
-    without a password for participants who have none yet; also returns how many were new.
+    without a password for participants who have none yet (in the row's time zone, else the
+    program's); also returns how many were new.
 
     Another import may be creating some of the same people at this moment (two programs
     sharing new people). The new accounts are inserted in email order, inside a savepoint: on
@@ -254,7 +257,7 @@ def _import_users(rows: list[imports.ParticipantRow]) -> tuple[dict[str, User], 
             user = User(
                 email=row.email,
                 display_name=row.display_name,
-                time_zone=row.time_zone or "UTC",
+                time_zone=row.time_zone or default_time_zone,
                 password=unusable,
             )
             users[row.email] = user

@@ -86,6 +86,7 @@ def program_data(**overrides: Any) -> dict[str, Any]:
         "circle_size": 5,
         "mentors_per_circle": 1,
         "agreement_template": "We meet every fortnight and keep it confidential.",
+        "time_zone": "UTC",
     }
     data.update(overrides)
     return data
