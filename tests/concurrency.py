@@ -7,6 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from celery import _state as celery_state
 from django.db import connection, connections
 
 from tests.conftest import require_service
@@ -35,10 +36,15 @@ def run_at_once(calls: Sequence[Callable[[], Any]], *, timeout: float = 120) -> 
         finally:
             connections.close_all()
 
+    # Celery's eager mode marks "inside a task" in one process-wide flag, set and restored around
+    # each task: threads running tasks at once can leave it set, and every later .get() in this
+    # test process would then refuse ("Never call result.get() within a task").
+    joins_blocked = celery_state.task_join_will_block()
     threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=timeout)
+    celery_state._set_task_join_will_block(joins_blocked)
     assert not any(thread.is_alive() for thread in threads), "a call never finished"
     return outcomes
