@@ -241,6 +241,7 @@ def new_program(client: Client, get: Get) -> Form:
             "circle_size": 5,
             "mentors_per_circle": 1,
             "agreement_template": "We meet every fortnight.",
+            "time_zone": "Europe/London",
         },
         ProgramModel.objects.count,
     )
