@@ -3,14 +3,17 @@ for the race tests (SQLite takes one writer at a time, so nothing would race the
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from celery import _state as celery_state
 from django.db import connection, connections
 
 from tests.conftest import require_service
+
+# Celery's private state module (its stubs leave it out).
+celery_state: Any = importlib.import_module("celery._state")
 
 
 def require_postgresql() -> None:
