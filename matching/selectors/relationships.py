@@ -95,28 +95,41 @@ def relationship_rows(
 ) -> list[RelationshipRow]:
     """Each relationship (members prefetched) with whether its mentee needs a new mentor, in
     one query for the whole page."""
+    relationships = list(relationships)
+    mentees = {
+        relationship.pk: member_enrolment(
+            relationship=relationship, role=RelationshipMember.Role.MENTEE
+        )
+        for relationship in relationships
+    }
+    # Only the page's ended pairs can need a replacement: ask about their mentees alone, not
+    # every active mentee of the cohort (a thousand rows on a large cohort, for every page).
+    candidates = {
+        mentee.pk
+        for relationship in relationships
+        if relationship.status == Relationship.Status.ENDED
+        and relationship.kind == Relationship.Kind.PAIR
+        and (mentee := mentees[relationship.pk]) is not None
+    }
     # Mentees who already have an active relationship need no replacement.
     matched = set(
         RelationshipMember.objects.filter(
             relationship__cohort=cohort,
             relationship__status=Relationship.Status.ACTIVE,
             role__in=[RelationshipMember.Role.MENTEE, RelationshipMember.Role.PEER],
+            enrolment_id__in=candidates,
         ).values_list("enrolment_id", flat=True)
     )
-    rows = []
-    for relationship in relationships:
-        mentee = member_enrolment(relationship=relationship, role=RelationshipMember.Role.MENTEE)
-        rows.append(
-            RelationshipRow(
-                relationship=relationship,
-                members=list(relationship.members.all()),
-                can_replace=relationship.status == Relationship.Status.ENDED
-                and relationship.kind == Relationship.Kind.PAIR
-                and mentee is not None
-                and mentee.pk not in matched,
-            )
+    return [
+        RelationshipRow(
+            relationship=relationship,
+            members=list(relationship.members.all()),
+            can_replace=(mentee := mentees[relationship.pk]) is not None
+            and mentee.pk in candidates
+            and mentee.pk not in matched,
         )
-    return rows
+        for relationship in relationships
+    ]
 
 
 # --- Finding a replacement ------------------------------------------------------------------
