@@ -69,6 +69,8 @@ from urllib.parse import urlencode, urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.database import bench_database  # noqa: E402
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -100,30 +102,11 @@ os.environ.update(
 )
 
 
-def bench_database() -> str:
-    """Point DATABASE_URL at a database of the bench's own, before Django reads it."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-        from psycopg import sql
-
-        parts = urlsplit(url)
-        name = parts.path.lstrip("/") + "_bench"
-        maintenance = parts._replace(path="/postgres").geturl()
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        os.environ["DATABASE_URL"] = parts._replace(path=f"/{name}").geturl()
-        return f"PostgreSQL, database {name} (created if missing, flushed)"
-    path = Path(tempfile.mkdtemp(prefix="load-bench-")) / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    return (
-        f"SQLite at {path} (DATABASE_URL is not PostgreSQL: one writer at a time, so the figures "
-        "under load are not production's)"
-    )
-
-
-DATABASE = bench_database()
+DATABASE = bench_database(
+    prefix="load-bench-",
+    sqlite_caveat="DATABASE_URL is not PostgreSQL: one writer at a time, so the figures under "
+    "load are not production's",
+)
 
 import django  # noqa: E402
 

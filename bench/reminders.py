@@ -30,39 +30,23 @@ import multiprocessing
 import os
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.database import bench_database
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mentorship.settings.test")
 
 
-def bench_database() -> str:
-    """Point DATABASE_URL at a database of the bench's own, before Django reads it."""
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-        from psycopg import sql
-
-        parts = urlsplit(url)
-        name = parts.path.lstrip("/") + "_bench"
-        maintenance = parts._replace(path="/postgres").geturl()
-        with psycopg.connect(maintenance, autocommit=True) as conn:
-            if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        os.environ["DATABASE_URL"] = parts._replace(path=f"/{name}").geturl()
-        return f"PostgreSQL, database {name} (created if missing, flushed)"
-    path = Path(tempfile.mkdtemp(prefix="reminders-bench-")) / "bench.sqlite3"
-    os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    return f"SQLite at {path} (DATABASE_URL is not PostgreSQL; concurrency is not tested)"
-
-
-DATABASE = bench_database()
+DATABASE = bench_database(
+    prefix="reminders-bench-",
+    sqlite_caveat="DATABASE_URL is not PostgreSQL; concurrency is not tested",
+)
 # The sweep enqueues urgent emails; an in-memory broker takes them without a worker.
 os.environ["CELERY_BROKER_URL"] = "memory://"
 
