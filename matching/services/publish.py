@@ -23,7 +23,7 @@ from programs.services.jobs import bulk_job_run, bulk_job_start
 
 from .guards import run_editable_check
 from .messages import NOTHING_ACCEPTED
-from .places import capacity_of
+from .places import capacity_of, enrolments_lock
 
 # Accepted pairs per transaction: their relationships, members and emails commit together, and
 # the progress bar moves once per batch. A circle is never split between two batches.
@@ -91,6 +91,9 @@ def match_run_publish_batch(job: BulkJob) -> int:
             pk__in=[p.pk for p in batch]
         )
     cohort = run.cohort
+    # The batch's people are locked before their places are read, as self-service locks them
+    # (places.py): a mentee accepted by a mentor at this moment cannot also be published.
+    enrolments_lock({p.mentor_id for p in batch} | {p.mentee_id for p in batch})
     active = RelationshipMember.objects.filter(
         relationship__cohort=cohort, relationship__status=Relationship.Status.ACTIVE
     )
