@@ -5,18 +5,28 @@ matching.services.places). Skipped without PostgreSQL on a laptop, failed under 
 
 from __future__ import annotations
 
+import time
 import uuid
 from functools import partial
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
 
+import matching.services.requests as requests_module
 from accounts.services import AlreadySubmittedError
 from matching import services
-from matching.models import MentorRequest, Relationship, RelationshipMember
+from matching.models import MentorRequest, Proposal, Relationship, RelationshipMember
 from programs.models import Cohort, Enrolment
 from tests.concurrency import require_postgresql, run_at_once
-from tests.factories import EnrolmentFactory, MentorRequestFactory, ProfileFactory, UserFactory
+from tests.factories import (
+    EnrolmentFactory,
+    MatchRunFactory,
+    MentorRequestFactory,
+    ProfileFactory,
+    ProposalFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -166,3 +176,42 @@ def test_the_same_choice_sent_twice_at_once_makes_one_set_of_requests(cohort):
     assert sum(isinstance(o, AlreadySubmittedError) for o in outcomes) == 1
     assert sum(isinstance(o, list) for o in outcomes) == 1
     assert list(MentorRequest.objects.values_list("mentee", "status")) == [(mo.pk, Status.PENDING)]
+
+
+def test_a_publish_batch_waits_for_an_acceptance_of_the_same_mentor(
+    cohort, coordinator, monkeypatch
+):
+    """A run proposes Maya (one place) for Ana while Maya accepts Ben's request. The acceptance
+    is held open for a moment after it took Maya's place; the coordinator presses Publish just
+    after, and the batch must wait for the acceptance, then leave Ana unpublished rather than
+    give Maya a second mentee."""
+    maya = person(cohort, "mentor", "Maya Mentor", capacity=1)
+    ana = person(cohort, "mentee", "Ana Mentee")
+    ben = person(cohort, "mentee", "Ben Mentee")
+    run = MatchRunFactory(cohort=cohort, parameters={"mode": "one_to_one"})
+    ProposalFactory(run=run, mentor=maya, mentee=ana, decision=Proposal.Decision.ACCEPTED)
+    request = MentorRequestFactory(cohort=cohort, mentee=ben, mentor=maya, rank=1)
+
+    accept_inside = requests_module._mentor_request_accept
+
+    def accept_slowly(*args: Any) -> Any:
+        outcome = accept_inside(*args)
+        time.sleep(1)  # Maya's place is taken, not yet committed
+        return outcome
+
+    def publish_a_moment_later() -> Any:
+        time.sleep(0.3)
+        job = services.match_run_publish(run=run, published_by=coordinator)
+        return services.match_run_publish_execute(job_id=job.pk)
+
+    monkeypatch.setattr(requests_module, "_mentor_request_accept", accept_slowly)
+    outcomes = run_at_once(
+        [
+            partial(services.mentor_request_accept, request=request, by_user=maya.user),
+            publish_a_moment_later,
+        ]
+    )
+
+    assert assert_only_refusals(outcomes) == [], outcomes
+    assert led_by(maya) == 1
+    assert not Relationship.objects.filter(members__enrolment=ana).exists()
