@@ -54,6 +54,7 @@ from .runs import (
     match_run_list_visible_to,
     prematch_report,
     proposal_list_for_run,
+    proposal_page_with_people,
     unmatched_list_for_run,
 )
 from .self_service import (
@@ -123,6 +124,7 @@ __all__ = [
     "places_left_in_run",
     "prematch_report",
     "proposal_list_for_run",
+    "proposal_page_with_people",
     "relationship_counts_by_status",
     "relationship_is_coordinated_by",
     "relationship_list_coordinated_by",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from statistics import median
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -294,11 +294,7 @@ def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if run.status == MatchRun.Status.SUCCEEDED:
         proposals = selectors.proposal_list_for_run(run=run)
         page = _page(proposals, request)
-        # Ordered and cut to the page on the bare proposals, then joined to their people: the
-        # same one query, but PostgreSQL no longer joins every proposal of the run to sort them.
-        page.object_list = proposals.filter(
-            pk__in=cast(QuerySet[Proposal], page.object_list).values("pk")
-        )
+        page.object_list = selectors.proposal_page_with_people(proposals=proposals, page=page)
         decisions = dict(run.proposals.values_list("decision").annotate(n=Count("pk")).order_by())
         context.update(
             page=page,
