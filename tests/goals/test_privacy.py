@@ -97,6 +97,12 @@ def _pages(pair, secrets) -> list[str]:
         reverse("admin:notifications_notification_change", args=[pk])
         for pk in Notification.objects.values_list("pk", flat=True)
     ]
+    # The outbox (every email's subject and body until sent) and the health report people read.
+    pages += [reverse("admin:notifications_outboundemail_changelist"), "/healthz?full=1"]
+    pages += [
+        reverse("admin:notifications_outboundemail_change", args=[pk])
+        for pk in OutboundEmail.objects.values_list("pk", flat=True)
+    ]
     for model, pk in (
         ("goals_privatenote", secrets["note"].pk),
         ("goals_reflection", secrets["private"].pk),
