@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("matching.urls")),
     path("", include("goals.urls")),
     path("", include("notifications.urls")),
+    path("", include("reports.urls")),
     path("accounts/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

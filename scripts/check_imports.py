@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = (
     *("accounts", "common", "core", "goals", "matching", "mentorship", "notifications"),
     "programs",
+    "reports",
 )
 CONFIG_PACKAGE = "mentorship"
 PURE_PACKAGE = "matching.engine"

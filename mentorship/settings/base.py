@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "programs",
     "matching",
     "goals",
+    "reports",
 ]
 
 MIDDLEWARE = [
