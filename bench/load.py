@@ -157,6 +157,11 @@ class Sizes:
     unmatched: int  # second-cohort mentees the run left without a mentor
     seconds: float
     users: int
+    # For other benches that build on this organisation (bench/dashboard.py): how much history
+    # the active cohort has, how long it runs, and whether its members get sessions too.
+    history_days: int = 90  # HISTORY_DAYS
+    cohort_weeks: int = 26  # COHORT_WEEKS
+    member_sessions: bool = True
 
 
 FULL = Sizes(
@@ -177,7 +182,7 @@ QUICK = Sizes(
     seconds=20,
     users=10,
 )
-HISTORY_DAYS = 90
+HISTORY_DAYS = 90  # the active cohort's history, unless Sizes says otherwise
 COHORT_WEEKS = 26
 SAMPLES = 15  # single requests per page in (a)
 WARM_UP_ROUNDS = 5  # every page this many times first: each gunicorn worker loads its templates
@@ -428,13 +433,13 @@ class Builder:
                 starts_on=today - dt.timedelta(days=400),
                 ends_on=today - dt.timedelta(days=218),
             )
-        starts_on = today - dt.timedelta(days=HISTORY_DAYS)
+        starts_on = today - dt.timedelta(days=sizes.history_days)
         cohort = Cohort.objects.create(
             program=program,
             name=f"Spring {starts_on.year}",
             status=Cohort.Status.ACTIVE,
             starts_on=starts_on,
-            ends_on=starts_on + dt.timedelta(weeks=COHORT_WEEKS),
+            ends_on=starts_on + dt.timedelta(weeks=sizes.cohort_weeks),
             enrolment_opens_on=starts_on - dt.timedelta(days=40),
             enrolment_closes_on=starts_on - dt.timedelta(days=14),
         )
@@ -464,7 +469,10 @@ class Builder:
         )
         members, sample = self._relationships(cohort, mentor_enrolments, mentee_enrolments)
         run, publish_users = self._matching(program, mentors, mentees, coordinators[0])
-        sessions_for = [*coordinators, *(u for u in everyone if u.pk in members)]
+        sessions_for = [
+            *coordinators,
+            *(u for u in everyone if sizes.member_sessions and u.pk in members),
+        ]
         world = World(
             program_id=program.pk,
             cohort_id=cohort.pk,
@@ -723,7 +731,9 @@ class Builder:
             for member in pairs[index_of[relationship.pk]]:
                 for _ in range(rng.randint(1, 3)):
                     kind, title = rng.choice(reminders)
-                    when = self.now - dt.timedelta(days=rng.uniform(0, HISTORY_DAYS - 10))
+                    when = self.now - dt.timedelta(
+                        days=rng.uniform(0, self.sizes.history_days - 10)
+                    )
                     rows.append((user_of[member.pk], kind, title, url, when))
         emails = [
             OutboundEmail(

@@ -6,10 +6,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Avg, Count, Min, Prefetch, Q, QuerySet
+from django.db.models import (
+    Avg,
+    Case,
+    Count,
+    Exists,
+    Max,
+    Min,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+    Window,
+)
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,8 +37,8 @@ from . import services
 from .health import GoalFacts, Health, HealthFacts, health_assess
 from .models import (
     Agreement,
+    AgreementSignature,
     CheckIn,
-    CheckInComment,
     CheckInGoalProgress,
     Goal,
     GoalChange,
@@ -111,25 +127,66 @@ DENSE_MINIMUM = 20
 # --- Health ---------------------------------------------------------------------------------
 
 
+PREREAD_LAST_CHECK_IN = "health_last_check_in"
+PREREAD_SURVEY_AVERAGE = "health_survey_average"
+
+
+def health_annotations() -> dict[str, Subquery]:
+    """For a page that lists relationships: two of the facts `health_for` needs, as annotations
+    of the query that reads them (a subquery each), which `health_for` then uses instead of
+    reading them again. Add them to every relationship passed, or to none."""
+    return {
+        PREREAD_LAST_CHECK_IN: Subquery(
+            CheckIn.objects.filter(relationship=OuterRef("pk"))
+            .order_by("-met_on")
+            .values("met_on")[:1]
+        ),
+        PREREAD_SURVEY_AVERAGE: Subquery(
+            SurveyAnswer.objects.filter(
+                response__relationship=OuterRef("pk"), scale_value__isnull=False
+            )
+            .order_by()
+            .values("response__relationship")
+            .annotate(average=Avg("scale_value"))
+            .values("average")
+        ),
+    }
+
+
 def health_for(
     *, relationships: list[Relationship], today: dt.date | None = None
 ) -> dict[int, Health]:
     """Health of many relationships in a fixed number of queries (see goals.health)."""
     today = today or timezone.localdate()
     ids = [r.pk for r in relationships]
-    agreements = {
-        a.relationship_id: a
-        for a in Agreement.objects.filter(of_relationships(ids)).only(
-            "relationship_id", "meeting_cadence_days", "duration_weeks"
-        )
-    }
+    agreements: dict[int, Agreement]
+    if relationships and all(Relationship.agreement.is_cached(r) for r in relationships):
+        # Read with the relationships (select_related("agreement")): nothing more to read.
+        agreements = {}
+        for relationship in relationships:
+            with suppress(Agreement.DoesNotExist):
+                agreements[relationship.pk] = relationship.agreement
+    else:
+        agreements = {
+            a.relationship_id: a
+            for a in Agreement.objects.filter(of_relationships(ids)).only(
+                "relationship_id", "meeting_cadence_days", "duration_weeks"
+            )
+        }
+    # Read with the relationships when the caller annotated them (health_annotations).
+    preread = bool(relationships) and all(hasattr(r, PREREAD_LAST_CHECK_IN) for r in relationships)
     last_check_in: dict[int, dt.date] = {}
-    for relationship_id, met_on in (
-        CheckIn.objects.filter(of_relationships(ids))
-        .order_by("relationship_id", "-met_on")
-        .values_list("relationship_id", "met_on")
-    ):
-        last_check_in.setdefault(relationship_id, met_on)
+    if preread:
+        for relationship in relationships:
+            if (met_on := getattr(relationship, PREREAD_LAST_CHECK_IN)) is not None:
+                last_check_in[relationship.pk] = met_on
+    else:
+        for relationship_id, met_on in (
+            CheckIn.objects.filter(of_relationships(ids))
+            .order_by("relationship_id", "-met_on")
+            .values_list("relationship_id", "met_on")
+        ):
+            last_check_in.setdefault(relationship_id, met_on)
     goals: dict[int, list[GoalFacts]] = defaultdict(list)
     for relationship_id, status, progress, target in Goal.objects.filter(
         of_relationships(ids)
@@ -144,14 +201,22 @@ def health_for(
         .values_list("check_in__relationship_id", "usefulness")
     ):
         pulses[relationship_id].append(usefulness)
-    surveys = dict(
-        SurveyAnswer.objects.filter(
-            of_relationships(ids, path="response__relationship_id"), scale_value__isnull=False
+    if preread:
+        surveys = {
+            r.pk: average
+            for r in relationships
+            if (average := getattr(r, PREREAD_SURVEY_AVERAGE)) is not None
+        }
+    else:
+        surveys = dict(
+            SurveyAnswer.objects.filter(
+                of_relationships(ids, path="response__relationship_id"),
+                scale_value__isnull=False,
+            )
+            .values("response__relationship_id")
+            .annotate(average=Avg("scale_value"))
+            .values_list("response__relationship_id", "average")
         )
-        .values("response__relationship_id")
-        .annotate(average=Avg("scale_value"))
-        .values_list("response__relationship_id", "average")
-    )
     result = {}
     for relationship in relationships:
         program = relationship.cohort.program
@@ -206,7 +271,7 @@ class RelationshipHome:
     health: Health
     private_notes: list[PrivateNote]  # the viewer's own, only
     reflections: list[Reflection]  # the viewer's own, and others' shared ones
-    my_pulses: set[int]  # check-in ids the viewer already gave a pulse on
+    my_pulses: set[int]  # the page's check-ins the viewer already gave a pulse on
     # Other members' survey answers that their question lets the partner read (members only).
     partner_feedback: list[SurveyAnswer] = field(default_factory=list)
     survey_stages_open: list[str] = field(default_factory=list)
@@ -237,65 +302,101 @@ def reflection_stage_for(relationship: Relationship, today: dt.date | None = Non
     )
 
 
-def relationship_home(*, relationship: Relationship, user: User, page: int = 1) -> RelationshipHome:
+def relationship_home(
+    *, relationship: Relationship, user: User, page: int = 1, agreement: Agreement | None = None
+) -> RelationshipHome:
     """Everything the relationship page shows, in a fixed number of queries however long the
-    history: the timeline is paged."""
-    members = list(
-        relationship.members.select_related("enrolment__user__profile").order_by("role", "pk")
+    history: the timeline is paged. `agreement` is the relationship's, when the caller has it
+    (views draft it first: services.agreement_draft)."""
+    if agreement is None:
+        agreement = Agreement.objects.get(relationship=relationship)
+    # Whether each has signed the current version comes with the members.
+    signed = list(
+        relationship.members.select_related("enrolment__user__profile")
+        .annotate(
+            signed_current=Exists(
+                AgreementSignature.objects.filter(
+                    member=OuterRef("pk"), agreement=agreement, version=agreement.version
+                )
+            )
+        )
+        .order_by("role", "pk")
     )
+    members: list[RelationshipMember] = list(signed)
     me = next((m for m in members if m.enrolment.user_id == user.pk), None)
-    # Views draft the agreement (a write) before reading the home: see services.agreement_draft.
-    agreement = Agreement.objects.get(relationship=relationship)
-    signed = set(
-        agreement.signatures.filter(version=agreement.version).values_list("member_id", flat=True)
-    )
+    # Every goal owner, check-in logger and confirmer, comment and pulse author is one of the
+    # members, read above with their people: they are attached from there, not joined again
+    # for each row (a page of check-ins read its two people up to five times each).
+    by_id = {m.pk: m for m in members}
     goals = list(
-        relationship.goals.select_related("owner__enrolment__user")
-        .prefetch_related("milestones")
+        relationship.goals.prefetch_related("milestones")
         .annotate(change_count=Count("changes"))
         .order_by("status", "target_date", "pk")
     )
+    _attach_members(goals, "owner", by_id)
     start = (max(page, 1) - 1) * TIMELINE_PAGE
+    now = timezone.now()
+    # Over the whole timeline, not the page: windows are computed before the page is cut.
+    timeline_facts = {
+        "total": Window(Count("pk")),
+        "next_meeting": Window(Min(Case(When(next_meeting_at__gt=now, then="next_meeting_at")))),
+        "last_met_on": Window(Max("met_on")),
+    }
     check_ins = list(
-        relationship.check_ins.select_related(
-            "logged_by__enrolment__user", "confirmed_by__enrolment__user"
-        )
+        relationship.check_ins.annotate(**timeline_facts)
         .prefetch_related(
-            Prefetch(
-                "comments",
-                queryset=CheckInComment.objects.select_related("author__enrolment__user"),
-            ),
+            "comments",
             Prefetch("goal_progress", queryset=CheckInGoalProgress.objects.select_related("goal")),
-            Prefetch(
-                "pulses",
-                queryset=Pulse.objects.select_related("author__enrolment__user").order_by("pk"),
-            ),
+            Prefetch("pulses", queryset=Pulse.objects.order_by("pk")),
         )
         .order_by("-met_on", "-pk")[start : start + TIMELINE_PAGE]
     )
-    total = relationship.check_ins.count()
-    next_meeting = (
-        relationship.check_ins.filter(next_meeting_at__gt=timezone.now())
-        .order_by("next_meeting_at")
-        .values_list("next_meeting_at", flat=True)
-        .first()
-    )
+    if check_ins:
+        timeline = {name: getattr(check_ins[0], name) for name in timeline_facts}
+    elif start == 0:
+        timeline = {"total": 0, "next_meeting": None, "last_met_on": None}
+    else:  # a page past the end (the view answers 404): how long the timeline is
+        timeline = relationship.check_ins.aggregate(
+            total=Count("pk"),
+            next_meeting=Min("next_meeting_at", filter=Q(next_meeting_at__gt=now)),
+            last_met_on=Max("met_on"),
+        )
+    _attach_members(check_ins, "logged_by", by_id)
+    _attach_members(check_ins, "confirmed_by", by_id)
+    for check_in in check_ins:
+        _attach_members(check_in.comments.all(), "author", by_id)
+        _attach_members(check_in.pulses.all(), "author", by_id)
     stages_open = [
         stage
         for stage in SurveyResponse.Stage.values
         if services.survey_stage_open(relationship=relationship, stage=stage)
     ]
+    # The relationship's survey answers, read once: the health judges by their average, and a
+    # member reads the ones their partner shared with them.
+    answers = list(
+        SurveyAnswer.objects.filter(response__relationship=relationship)
+        .select_related("question", "response")
+        .order_by("response__stage", "question__position", "pk")
+    )
+    _attach_members([answer.response for answer in answers], "author", by_id)
+    scale_values = [a.scale_value for a in answers if a.scale_value is not None]
     return RelationshipHome(
         relationship=relationship,
         members=members,
         me=me,
         agreement=agreement,
-        signatures=[SignatureState(member=m, signed_current=m.pk in signed) for m in members],
+        signatures=[SignatureState(member=m, signed_current=m.signed_current) for m in signed],
         goals=goals,
         check_ins=check_ins,
-        check_in_total=total,
-        next_meeting_at=next_meeting,
-        health=health_for(relationships=[relationship])[relationship.pk],
+        check_in_total=timeline["total"],
+        next_meeting_at=timeline["next_meeting"],
+        health=_health_of_home(
+            relationship,
+            agreement=agreement,
+            goals=goals,
+            last_met_on=timeline["last_met_on"],
+            survey_average=sum(scale_values) / len(scale_values) if scale_values else None,
+        ),
         private_notes=list(
             PrivateNote.objects.filter(author=user, relationship=relationship).order_by(
                 "-created_at"
@@ -304,22 +405,19 @@ def relationship_home(*, relationship: Relationship, user: User, page: int = 1) 
         reflections=list(
             reflection_list_visible_to(user=user, relationship=relationship, is_member=bool(me))
         ),
-        my_pulses=set(
-            Pulse.objects.filter(author=me, check_in__relationship=relationship).values_list(
-                "check_in_id", flat=True
-            )
-        )
+        my_pulses={
+            check_in.pk
+            for check_in in check_ins
+            if any(pulse.author_id == me.pk for pulse in check_in.pulses.all())
+        }
         if me
         else set(),
-        partner_feedback=list(
-            SurveyAnswer.objects.filter(
-                response__relationship=relationship,
-                visible_to=FeedbackQuestion.VisibleTo.PARTNER,
-            )
-            .exclude(response__author=me)
-            .select_related("question", "response__author__enrolment__user")
-            .order_by("response__stage", "question__position", "pk")
-        )
+        partner_feedback=[
+            answer
+            for answer in answers
+            if answer.visible_to == FeedbackQuestion.VisibleTo.PARTNER
+            and answer.response.author_id != me.pk
+        ]
         if me
         else [],
         survey_stages_open=stages_open,
@@ -332,6 +430,49 @@ def relationship_home(*, relationship: Relationship, user: User, page: int = 1) 
         else [],
         reflection_stage=reflection_stage_for(relationship),
     )
+
+
+def _attach_members(
+    rows: Iterable[Any], field_name: str, members: dict[int, RelationshipMember]
+) -> None:
+    """Set each row's `field_name` (a foreign key to a member) from `members`, read already.
+    A row whose member is not there keeps its lazy foreign key."""
+    attname = f"{field_name}_id"
+    for row in rows:
+        member = members.get(getattr(row, attname))
+        if member is not None:
+            setattr(row, field_name, member)
+
+
+def _health_of_home(
+    relationship: Relationship,
+    *,
+    agreement: Agreement,
+    goals: list[WithAnnotations[Goal, GoalChangeCount]],
+    last_met_on: dt.date | None,
+    survey_average: float | None,
+) -> Health:
+    """`health_for` of the one relationship, from what the home has read already (its
+    agreement, goals, latest check-in and survey average); only its latest pulses are read
+    here, as health_for reads them."""
+    recent_pulses = list(
+        Pulse.objects.filter(check_in__relationship=relationship)
+        .order_by("-created_at")
+        .values_list("usefulness", flat=True)[:3]
+    )
+    facts = HealthFacts(
+        started_on=timezone.localdate(relationship.started_at),
+        cadence_days=agreement.meeting_cadence_days,
+        duration_weeks=agreement.duration_weeks,
+        last_check_in_on=last_met_on,
+        goals=tuple(
+            GoalFacts(status=g.status, progress=g.progress, target_date=g.target_date)
+            for g in goals
+        ),
+        recent_pulses=tuple(recent_pulses),
+        survey_scale_average=survey_average,
+    )
+    return health_assess(facts=facts, today=timezone.localdate())
 
 
 def reflection_list_visible_to(

@@ -222,6 +222,13 @@ class Proposal(models.Model):
                 fields=["run", "mentor", "mentee"], name="proposal_pair_once_per_run"
             ),
         ]
+        indexes = [
+            # The run page's order (selectors.proposal_list_to_review): a page is read from
+            # the index, not cut from a sort of the whole run.
+            models.Index(
+                fields=["run", "circle_number", "-score", "id"], name="proposal_run_page_order"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.mentor.user} with {self.mentee.user} ({self.score:.2f})"

@@ -80,11 +80,37 @@ TONES: dict[tuple[type, str], dict[str, str]] = {
 }
 
 
+# Looked up once per class and field: a list page draws a hundred badges.
+_TONES_OF: dict[tuple[type, str], dict[str, str]] = {}
+_LABELS_OF: dict[tuple[type, str], dict[Any, Any]] = {}
+
+
+def _tones(klass: type, field: str) -> dict[str, str]:
+    if (klass, field) not in _TONES_OF:
+        _TONES_OF[klass, field] = next(
+            TONES[(k, field)] for k in klass.__mro__ if (k, field) in TONES
+        )
+    return _TONES_OF[klass, field]
+
+
+def _choice_labels(model: type[models.Model], field: str) -> dict[Any, Any]:
+    """What get_<field>_display looks the value up in. The labels stay lazy: each is
+    translated when a badge is drawn."""
+    if (model, field) not in _LABELS_OF:
+        _LABELS_OF[model, field] = dict(getattr(model._meta.get_field(field), "flatchoices", []))
+    return _LABELS_OF[model, field]
+
+
 def _label(obj: Any, field: str) -> str:
     """The choice's label, with the two details a badge adds to it: how far a running match
     run is, and that a relationship ended early."""
-    # A model field's label comes from its choices; goals.health.Health knows its own.
-    label = getattr(obj, f"get_{field}_display")() if isinstance(obj, models.Model) else obj.label
+    # A model field's label comes from its choices, as get_<field>_display gives it;
+    # goals.health.Health knows its own.
+    if isinstance(obj, models.Model):
+        value = getattr(obj, field)
+        label = str(_choice_labels(type(obj), field).get(value, value))
+    else:
+        label = obj.label
     if isinstance(obj, MatchRun) and obj.status == MatchRun.Status.RUNNING:
         return f"{label} · {obj.progress}%"
     if isinstance(obj, Relationship) and obj.outcome == Relationship.Outcome.ENDED_EARLY:
@@ -96,8 +122,7 @@ def _label(obj: Any, field: str) -> str:
 def status_badge(obj: Any, field: str = "status", label: str | None = None) -> str:
     """`obj`'s `field` choice as a badge; `label` replaces the choice's label when a page words
     it more briefly."""
-    tones = next(TONES[(klass, field)] for klass in type(obj).__mro__ if (klass, field) in TONES)
-    tone = tones.get(getattr(obj, field), "neutral")
+    tone = _tones(type(obj), field).get(getattr(obj, field), "neutral")
     text = _label(obj, field) if label is None else label
     return format_html('<span class="badge badge--{}">{}</span>', tone, text)
 

@@ -151,10 +151,15 @@ def _page(request: AuthenticatedHttpRequest) -> int:
 @login_required
 @require_GET
 def relationship_home(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    relationship = _visible(request, pk)
-    services.agreement_draft(relationship=relationship)
+    # Its agreement comes with it (drafted on the first visit).
+    relationship = get_object_or_404(
+        relationship_list_visible_to(user=request.user).select_related("agreement"), pk=pk
+    )
+    agreement = services.agreement_draft(relationship=relationship)
     page = _page(request)
-    home = selectors.relationship_home(relationship=relationship, user=request.user, page=page)
+    home = selectors.relationship_home(
+        relationship=relationship, user=request.user, page=page, agreement=agreement
+    )
     pages = max(math.ceil(home.check_in_total / selectors.TIMELINE_PAGE), 1)
     if page > pages:
         raise Http404

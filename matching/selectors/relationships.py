@@ -3,6 +3,7 @@ matches are published."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -70,10 +71,12 @@ def member_enrolment(*, relationship: Relationship, role: str) -> Enrolment | No
 
 def relationship_list_for_cohort(*, cohort: Cohort, status: str = "") -> QuerySet[Relationship]:
     """The cohort's relationships, ended most recently first, then newest; only `status` when
-    given."""
+    given; with their agreement's terms, which their health needs. Each one's `cohort` is
+    `cohort` itself (the related manager sets it), so reading their program costs nothing;
+    `relationship_rows` names their members."""
     relationships = (
-        cohort.relationships.select_related("cohort__program")
-        .prefetch_related(members_prefetch())
+        cohort.relationships.select_related("agreement")
+        .defer("agreement__text")
         .order_by("-ended_at", "-started_at", "-pk")
     )
     return relationships.filter(status=status) if status else relationships
@@ -84,32 +87,54 @@ def relationship_counts_by_status(*, cohort: Cohort) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
+class MemberLine:
+    """A member as a list of relationships names them."""
+
+    name: str  # display name, else email
+    role: str  # the role's label
+
+
+@dataclass(frozen=True)
 class RelationshipRow:
     relationship: Relationship
-    members: list[RelationshipMember]
+    members: list[MemberLine]  # mentors (and peers) before mentees
     can_replace: bool  # an ended pair whose mentee has no active relationship yet
 
 
 def relationship_rows(
     *, cohort: Cohort, relationships: Iterable[Relationship]
 ) -> list[RelationshipRow]:
-    """Each relationship (members prefetched) with whether its mentee needs a new mentor, in
-    one query for the whole page."""
+    """Each relationship with its members named and whether its mentee needs a new mentor, in
+    two queries for the whole page. Members are read as names, not as members, enrolments and
+    users: three objects a member were most of a 50-row page's time."""
     relationships = list(relationships)
-    mentees = {
-        relationship.pk: member_enrolment(
-            relationship=relationship, role=RelationshipMember.Role.MENTEE
+    members: dict[int, list[MemberLine]] = defaultdict(list)
+    mentees: dict[int, int] = {}  # relationship id -> its (first) mentee's enrolment id
+    roles = dict(RelationshipMember.Role.choices)
+    for relationship_id, enrolment_id, role, display_name, email in (
+        RelationshipMember.objects.filter(relationship__in=[r.pk for r in relationships])
+        .order_by("relationship_id", "-role", "pk")
+        .values_list(
+            "relationship_id",
+            "enrolment_id",
+            "role",
+            "enrolment__user__display_name",
+            "enrolment__user__email",
         )
-        for relationship in relationships
-    }
+    ):
+        members[relationship_id].append(
+            MemberLine(name=display_name or email, role=roles.get(role, role))
+        )
+        if role == RelationshipMember.Role.MENTEE:
+            mentees.setdefault(relationship_id, enrolment_id)
     # Only the page's ended pairs can need a replacement: ask about their mentees alone, not
     # every active mentee of the cohort (a thousand rows on a large cohort, for every page).
     candidates = {
-        mentee.pk
+        mentee
         for relationship in relationships
         if relationship.status == Relationship.Status.ENDED
         and relationship.kind == Relationship.Kind.PAIR
-        and (mentee := mentees[relationship.pk]) is not None
+        and (mentee := mentees.get(relationship.pk)) is not None
     }
     # Mentees who already have an active relationship need no replacement.
     matched = set(
@@ -123,10 +148,10 @@ def relationship_rows(
     return [
         RelationshipRow(
             relationship=relationship,
-            members=list(relationship.members.all()),
-            can_replace=(mentee := mentees[relationship.pk]) is not None
-            and mentee.pk in candidates
-            and mentee.pk not in matched,
+            members=members[relationship.pk],
+            can_replace=(mentee := mentees.get(relationship.pk)) is not None
+            and mentee in candidates
+            and mentee not in matched,
         )
         for relationship in relationships
     ]

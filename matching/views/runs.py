@@ -8,22 +8,25 @@ Everything is fetched through a scoped selector (`cohort_list_visible_to`,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import groupby
 from statistics import median
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.services import ALREADY_SAVED, AlreadySubmittedError
 from common.forms import SUBMISSION_TOKEN, service_error_text, submission_token_of
 from common.http import AuthenticatedHttpRequest
+from common.urls import url_for_each
 from matching import selectors, services
 from matching.forms.coordination import (
     RELAX_FIELDS,
@@ -36,8 +39,11 @@ from matching.forms.coordination import (
     relaxation_initial,
 )
 from matching.models import MatchRun, Proposal
-from programs.models import Cohort, Enrolment, Program
+from programs.models import Cohort, Program
 from programs.selectors import cohort_list_visible_to
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 PAGE_SIZE = 50
 
@@ -84,8 +90,17 @@ def _proposal_for(request: AuthenticatedHttpRequest, pk: int) -> Proposal:
     )
 
 
-def _page(objects: QuerySet | list, request: AuthenticatedHttpRequest, param: str = "page") -> Page:
-    return Paginator(objects, PAGE_SIZE).get_page(request.GET.get(param))
+def _page(
+    objects: QuerySet | list,
+    request: AuthenticatedHttpRequest,
+    param: str = "page",
+    *,
+    count: int | None = None,
+) -> Page:
+    paginator = Paginator(objects, PAGE_SIZE)
+    if count is not None:
+        paginator.count = count  # known already: spares the paginator its COUNT query
+    return paginator.get_page(request.GET.get(param))
 
 
 def _run_url(run_id: int, page: int | None = None, anchor: str = "") -> str:
@@ -211,42 +226,58 @@ def _started_message(run: MatchRun) -> str:
 # --- One run --------------------------------------------------------------------------------
 
 
-@dataclass
-class ProposalRow:
-    proposal: Proposal
-    score_percent: int
-    alternatives: list[dict[str, Any]]
-
-
-def _proposal_rows(page: Page) -> list[ProposalRow]:
-    """The page's proposals with their next-best mentors named: one query for all of them."""
-    ids = {alt["mentor"] for proposal in page for alt in proposal.alternatives}
-    # Only their names (as User.__str__ gives them): a whole enrolment and user for each of a
-    # page's ~150 next-best mentors cost more than the rest of the rows.
-    names = {
-        pk: display_name or email
-        for pk, display_name, email in Enrolment.objects.filter(pk__in=ids).values_list(
-            "pk", "user__display_name", "user__email"
-        )
-    }
+def _proposal_rows(page: Page) -> list[dict[str, Any]]:
+    """The page's proposals as the run page's rows: their people, next-best mentors, which
+    actions they offer and those actions' URLs, worked out here rather than in the template (a
+    page has 50 rows, and each lookup and tag in a row's markup costs 50 times; rows are dicts,
+    which the template reads fastest)."""
+    proposals: list[Proposal] = list(page)
+    people = selectors.proposal_people(proposals=proposals)
+    decide = url_for_each("matching:proposal_decide")
+    lock = url_for_each("matching:proposal_lock")
+    swap = url_for_each("matching:proposal_swap")
+    back_to = f"?page={page.number}"
     rows = []
-    for proposal in page:
+    for proposal in proposals:
         alternatives = []
         for alt in proposal.alternatives:
-            name = names.get(alt["mentor"])
+            person = people.get(alt["mentor"])
+            note = f"· {round(alt['score'] * 100)}%"
+            if not alt["has_capacity"]:
+                note += " · no place left"
             alternatives.append(
-                {
-                    "name": name if name is not None else "Someone who left the cohort",
-                    "score_percent": round(alt["score"] * 100),
-                    "has_capacity": alt["has_capacity"],
-                }
+                (person.name if person is not None else "Someone who left the cohort", note)
             )
+        mentor, mentee = people[proposal.mentor_id], people[proposal.mentee_id]
+        swapped_note = ""
+        if proposal.swapped_from_id:
+            before = proposal.score_before_swap
+            swapped_note = (
+                f"Swapped from {people[proposal.swapped_from_id].name} (score before "
+                f"{round(before * 100) if before is not None else ''}%)"
+            )
+        decision, locked = proposal.decision, proposal.locked
         rows.append(
-            ProposalRow(
-                proposal=proposal,
-                score_percent=round(proposal.score * 100),
-                alternatives=alternatives,
-            )
+            {
+                "proposal": proposal,
+                "dom_id": f"proposal-{proposal.pk}",
+                "rejected": decision == Proposal.Decision.REJECTED,
+                "mentor_name": mentor.name,
+                "mentor_details": mentor.details,
+                "swapped_note": swapped_note,
+                "mentee_name": mentee.name,
+                "mentee_details": mentee.details,
+                "score_percent": round(proposal.score * 100),
+                "explanation": proposal.explanation,
+                "alternatives": alternatives,  # the next-best mentors: name, "· 85% · ..."
+                "locked": locked,
+                "can_accept": decision != Proposal.Decision.ACCEPTED,
+                "can_reject": decision != Proposal.Decision.REJECTED and not locked,
+                "can_undo": decision != Proposal.Decision.PROPOSED and not locked,
+                "decide_url": decide(proposal.pk),
+                "lock_url": lock(proposal.pk),
+                "swap_url": swap(proposal.pk) + back_to,
+            }
         )
     return rows
 
@@ -270,7 +301,10 @@ def _parameters(run: MatchRun) -> dict[str, Any]:
 @login_required
 @require_GET
 def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    run = _run_for(request, pk)
+    # Annotated by hand: django-stubs' get_object_or_404 drops the annotation's fields.
+    run: WithAnnotations[MatchRun, selectors.RunReviewCounts] = get_object_or_404(
+        selectors.match_run_list_to_review(user=request.user), pk=pk
+    )
     context: dict[str, Any] = {
         "run": run,
         "cohort": run.cohort,
@@ -292,21 +326,44 @@ def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "publish_job": run.publish_job if run.published_at is None else None,
     }
     if run.status == MatchRun.Status.SUCCEEDED:
-        proposals = selectors.proposal_list_for_run(run=run)
-        page = _page(proposals, request)
-        page.object_list = selectors.proposal_page_with_people(proposals=proposals, page=page)
-        decisions = dict(run.proposals.values_list("decision").annotate(n=Count("pk")).order_by())
+        # Counted with the run (selectors.match_run_list_to_review).
+        decisions = {"proposed": run.proposed, "accepted": run.accepted, "rejected": run.rejected}
+        page = _page(
+            selectors.proposal_list_to_review(run=run), request, count=sum(decisions.values())
+        )
+        unmatched = _page(
+            selectors.unmatched_list_for_run(run=run),
+            request,
+            param="unmatched",
+            count=run.unmatched_total,
+        )
+        unmatched.object_list = selectors.unmatched_lines(unmatched)
+        rows = _proposal_rows(page)
         context.update(
             page=page,
-            rows=_proposal_rows(page),
-            decisions={
-                "proposed": decisions.get(Proposal.Decision.PROPOSED, 0),
-                "accepted": decisions.get(Proposal.Decision.ACCEPTED, 0),
-                "rejected": decisions.get(Proposal.Decision.REJECTED, 0),
-            },
-            unmatched_page=_page(
-                selectors.unmatched_list_for_run(run=run), request, param="unmatched"
+            rows=rows,
+            # Circles are listed circle by circle; pairs as one group.
+            row_groups=(
+                [
+                    (number, list(group))
+                    for number, group in groupby(
+                        rows, key=lambda row: row["proposal"].circle_number
+                    )
+                ]
+                if context["is_circle"]
+                else [(None, rows)]
             ),
+            # The hidden CSRF field, made once for the rows' hundred forms.
+            csrf_input=csrf_input(request),
+            page_number=str(page.number),
+            # The rows' words for the two sides (the table's headings say the same).
+            labels=(
+                {"mentor": "Peer", "mentee": "Peer", "swap": "peer"}
+                if context["is_peer"]
+                else {"mentor": "Mentor", "mentee": "Mentee", "swap": "mentor"}
+            ),
+            decisions=decisions,
+            unmatched_page=unmatched,
             average_percent=(
                 round(run.average_score * 100) if run.average_score is not None else None
             ),

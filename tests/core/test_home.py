@@ -92,7 +92,7 @@ def test_it_renders_home_in_the_same_number_of_queries_however_much_a_coordinato
     client.force_login(small)
     with CaptureQueriesContext(connection) as small_queries:
         assert client.get(reverse("core:home")).status_code == 200
-    assert len(small_queries) == 11  # + the menu's unread count, the to-dos
+    assert len(small_queries) == 9  # + the menu (one query), the to-dos
 
     client.force_login(large)
     with django_assert_num_queries(len(small_queries)):
