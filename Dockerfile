@@ -14,6 +14,9 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && mkdir -p /vendor 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=mentorship.settings.production
 WORKDIR /app
+# Pango: WeasyPrint draws the close-out report's PDF with it.
+RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+    && rm -rf /var/lib/apt/lists/*
 # The same hashed lock as `make run` and CI: the image gets exactly the tested versions.
 COPY requirements.lock ./
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint format lock lock-upgrade assets install install-dev check-python clean bench
+.PHONY: run test lint format lock lock-upgrade assets install install-dev check-python check-libs clean bench
 
 run: install assets
 	$(PY) manage.py migrate --noinput
@@ -48,17 +48,23 @@ check-python:
 	  echo "Installing python3-venv (Debian/Ubuntu ship venv separately)..."; \
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3-venv; }
 
+# WeasyPrint (the close-out report's PDF) loads Pango at run time; Debian/Ubuntu ship it apart.
+check-libs:
+	@{ PATH="$$PATH:/sbin:/usr/sbin" ldconfig -p; } 2>/dev/null | grep -q 'libpangoft2-1.0.so' || { \
+	  echo "Installing Pango (for PDF reports)..."; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0; }
+
 $(PY): | check-python
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Every install comes from a hashed lock file (pip --require-hashes); re-install only when the
 # lock changes. `make lock` rewrites the locks from pyproject.toml's ranges.
-$(VENV)/.installed: requirements.lock | $(PY)
+$(VENV)/.installed: requirements.lock | $(PY) check-libs
 	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
 	@touch $@
 
-$(VENV)/.installed-dev: requirements-dev.lock | $(PY)
+$(VENV)/.installed-dev: requirements-dev.lock | $(PY) check-libs
 	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
 	@touch $@ $(VENV)/.installed
 

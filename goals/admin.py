@@ -6,8 +6,14 @@ someone else. The calendar token is a secret link and is not shown either."""
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from matching.admin import RelationshipAdmin
+from matching.models import Relationship
+
+from .health import LABELS, Health
 from .models import (
     Agreement,
     AgreementSignature,
@@ -20,12 +26,18 @@ from .models import (
     Milestone,
     PrivateNote,
     Pulse,
+    ReadinessRating,
     Reflection,
     SurveyAnswer,
     SurveyResponse,
 )
+from .selectors import health_for
 
-MEMBER_SEARCH = ["relationship__members__enrolment__user__email"]
+# A person's name or email finds everything of the relationships they are in.
+MEMBER_SEARCH = [
+    "relationship__members__enrolment__user__display_name",
+    "relationship__members__enrolment__user__email",
+]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -156,13 +168,95 @@ class SurveyAnswerInline(admin.TabularInline):
         return False
 
 
+class ReadinessRatingInline(admin.TabularInline):
+    model = ReadinessRating
+    extra = 0
+    can_delete = False
+    readonly_fields = ["mentee", "readiness"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(SurveyResponse)
 class SurveyResponseAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "relationship", "stage", "submitted_at"]
     list_filter = ["stage", "relationship__cohort__program"]
     search_fields = MEMBER_SEARCH
     list_select_related = ["relationship__cohort", "author__enrolment__user"]
-    inlines = [SurveyAnswerInline]
+    inlines = [SurveyAnswerInline, ReadinessRatingInline]
+
+
+# --- Relationships, with their health -------------------------------------------------------
+# The matching app lists relationships (members' names, program); their health is judged here,
+# above it, so the admin that shows it is matching's, extended and registered again here.
+
+
+def _health_of_active(queryset: QuerySet[Relationship]) -> dict[int, Health]:
+    active = list(
+        queryset.filter(status=Relationship.Status.ACTIVE)
+        .prefetch_related(None)  # the list's members are for the page, not needed here
+        .select_related("cohort__program")
+        .only(
+            "pk",
+            "started_at",
+            "cohort__program__meeting_cadence_days",
+            "cohort__program__length_weeks",
+        )
+    )
+    return health_for(relationships=active)
+
+
+class HealthListFilter(admin.SimpleListFilter):
+    """Active relationships by health. Health is judged in Python (goals.health) from a fixed
+    number of queries over every active relationship the other filters leave."""
+
+    title = "health"
+    parameter_name = "health"
+
+    def lookups(self, request, model_admin):
+        return list(LABELS.items())
+
+    def queryset(self, request, queryset):
+        wanted = self.value()
+        if wanted not in LABELS:
+            return queryset
+        health = _health_of_active(queryset)
+        return queryset.filter(pk__in=[pk for pk, h in health.items() if h.status == wanted])
+
+
+class HealthChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        # The page's health in one go (a fixed number of queries), for the column to read.
+        page = [r for r in self.result_list if r.status == Relationship.Status.ACTIVE]
+        health = health_for(relationships=page)
+        for relationship in self.result_list:
+            relationship.admin_health = health.get(relationship.pk)
+
+
+admin.site.unregister(Relationship)
+
+
+@admin.register(Relationship)
+class RelationshipHealthAdmin(RelationshipAdmin):
+    list_display = [
+        *RelationshipAdmin.list_display[:4],
+        "health",
+        *RelationshipAdmin.list_display[4:],
+    ]
+    list_filter = [*RelationshipAdmin.list_filter, HealthListFilter]
+
+    def get_changelist(self, request: HttpRequest, **kwargs):
+        return HealthChangeList
+
+    @admin.display(description="Health")
+    def health(self, relationship: Relationship) -> str:
+        found: Health | None = getattr(relationship, "admin_health", None)
+        if found is None:
+            return "—"  # ended: health is for running relationships
+        reasons = f": {'; '.join(found.reasons)}" if found.reasons else ""
+        return f"{found.label}{reasons}"
 
 
 @admin.register(CalendarFeed)

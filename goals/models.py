@@ -278,6 +278,44 @@ class SurveyAnswer(models.Model):
         return f"Answer to {self.question}"
 
 
+class ReadinessRating(models.Model):
+    """The question the final survey asks each mentor about each of their mentees: how ready
+    they are for a next role. It feeds the leadership pipeline of the cohort's close-out report
+    (succession planning), so, unlike the program's own questions, it is read next to the
+    mentee's name: by the program's coordinators and by the report's readers (the leaders who
+    sponsor the program). The mentee does not see it."""
+
+    QUESTION = "How ready is {name} for a next role, such as a bigger team or a leadership step?"
+    READERS = (
+        "Read by the program's coordinators and by the readers of the cohort's close-out "
+        "report (the leaders who sponsor the program, for succession planning), next to your "
+        "mentee's name. Your mentee does not see it."
+    )
+
+    class Readiness(models.TextChoices):
+        READY_NOW = "ready_now", "Ready now"
+        READY_SOON = "ready_soon", "Ready within a year"
+        LATER = "later", "Ready in one to two years"
+        NOT_YET = "not_yet", "Not a goal for now: growing in the current role"
+        CANNOT_SAY = "cannot_say", "I cannot say"
+
+    response = models.ForeignKey(
+        SurveyResponse, on_delete=models.CASCADE, related_name="readiness_ratings"
+    )
+    mentee = models.ForeignKey(RelationshipMember, on_delete=models.CASCADE, related_name="+")
+    readiness = models.CharField(max_length=10, choices=Readiness.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "mentee"], name="readiness_once_per_mentee"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Readiness of {self.mentee}: {self.get_readiness_display()}"
+
+
 class Reflection(models.Model):
     """A journal entry, prompted by the stage of the relationship. Private unless shared."""
 

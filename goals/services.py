@@ -8,6 +8,7 @@ what the first submit made, so nothing is created, and nobody notified, twice.""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections.abc import Mapping
@@ -38,6 +39,7 @@ from .models import (
     Milestone,
     PrivateNote,
     Pulse,
+    ReadinessRating,
     Reflection,
     SurveyAnswer,
     SurveyResponse,
@@ -67,6 +69,7 @@ PULSE_GIVEN = "You already gave feedback on this check-in."
 SURVEY_NOT_OPEN = "This survey is not open yet."
 SURVEY_DONE = "You have already answered this survey."
 ANSWER_NEEDED = "Answer every question marked required."
+READINESS_NEEDED = "Choose how ready your mentee is, or “I cannot say”."
 
 GOAL_TRACKED_FIELDS = ("title", "measure", "target_date", "status", "progress")
 
@@ -115,18 +118,22 @@ def _others(relationship: Relationship, member: RelationshipMember) -> list[Rela
 # --- Agreement ------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def agreement_draft(*, relationship: Relationship) -> Agreement:
-    """The relationship's agreement, drafted from the program's template the first time."""
+    """The relationship's agreement, drafted from the program's template the first time. Read
+    first, outside a transaction (or taken from `relationship` when it was read with it): the
+    relationship page asks on every visit, and only the first visit finds none."""
+    with contextlib.suppress(Agreement.DoesNotExist):
+        return relationship.agreement
     program = relationship.cohort.program
-    agreement, _ = Agreement.objects.get_or_create(
-        relationship=relationship,
-        defaults={
-            "text": program.agreement_template,
-            "meeting_cadence_days": program.meeting_cadence_days,
-            "duration_weeks": program.length_weeks,
-        },
-    )
+    with transaction.atomic():
+        agreement, _ = Agreement.objects.get_or_create(
+            relationship=relationship,
+            defaults={
+                "text": program.agreement_template,
+                "meeting_cadence_days": program.meeting_cadence_days,
+                "duration_weeks": program.length_weeks,
+            },
+        )
     return agreement
 
 
@@ -482,6 +489,20 @@ def survey_questions_for(*, member: RelationshipMember) -> list[FeedbackQuestion
     )
 
 
+def survey_readiness_mentees(*, member: RelationshipMember, stage: str) -> list[RelationshipMember]:
+    """The mentees a member rates for readiness in this survey: a mentor's, in the final
+    survey only (see ReadinessRating); nobody otherwise."""
+    if member.role != RelationshipMember.Role.MENTOR or stage != SurveyResponse.Stage.FINAL:
+        return []
+    return list(
+        RelationshipMember.objects.filter(
+            relationship_id=member.relationship_id, role=RelationshipMember.Role.MENTEE
+        )
+        .select_related("enrolment__user")
+        .order_by("pk")
+    )
+
+
 @transaction.atomic
 def survey_submit(
     *,
@@ -489,10 +510,13 @@ def survey_submit(
     member: RelationshipMember,
     stage: str,
     answers: Mapping[int, int | str | None],
+    readiness: Mapping[int, str] | None = None,
     submission_token: uuid.UUID | None = None,
 ) -> SurveyResponse:
     """Store a member's survey. Each answer keeps its question's visibility as it was when
-    answered (the partner and the coordinator, or the coordinator only)."""
+    answered (the partner and the coordinator, or the coordinator only). A mentor's final
+    survey also rates each mentee's readiness for a next role (`readiness`, by the mentee's
+    member id), which the close-out report reads by name."""
     submission_claim(user=member.enrolment.user, token=submission_token, model=SurveyResponse)
     if not survey_stage_open(relationship=relationship, stage=stage):
         raise ValidationError(SURVEY_NOT_OPEN)
@@ -529,6 +553,13 @@ def survey_submit(
                 )
             )
     SurveyAnswer.objects.bulk_create(rows)
+    ratings = []
+    for mentee in survey_readiness_mentees(member=member, stage=stage):
+        value = (readiness or {}).get(mentee.pk)
+        if value not in ReadinessRating.Readiness.values:
+            raise ValidationError({f"readiness{mentee.pk}": READINESS_NEEDED})
+        ratings.append(ReadinessRating(response=response, mentee=mentee, readiness=value))
+    ReadinessRating.objects.bulk_create(ratings)
     submission_record(user=member.enrolment.user, token=submission_token, created=response)
     return response
 

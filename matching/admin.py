@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -135,6 +135,8 @@ class RelationshipMemberInline(admin.TabularInline):
 class RelationshipAdmin(admin.ModelAdmin):
     list_display = [
         "pk",
+        "people",
+        "program",
         "cohort",
         "kind",
         "status",
@@ -150,11 +152,33 @@ class RelationshipAdmin(admin.ModelAdmin):
     inlines = [RelationshipMemberInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(member_total=Count("members"))
+        # The members' names come with the page in one more query, whatever its length.
+        members = RelationshipMember.objects.select_related("enrolment__user").order_by(
+            "-role", "pk"
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(member_total=Count("members"))
+            .prefetch_related(Prefetch("members", queryset=members))
+        )
 
     @admin.display(description="Members", ordering="member_total")
     def member_count(self, relationship: WithAnnotations[Relationship, MemberTotal]) -> int:
         return relationship.member_total
+
+    @admin.display(description="People")
+    def people(self, relationship: Relationship) -> str:
+        """Who is in it, mentors first: "Maya Mentor (mentor), Mo Mentee (mentee)"."""
+        return ", ".join(
+            f"{m.enrolment.user.display_name or m.enrolment.user.email} "
+            f"({m.get_role_display().lower()})"
+            for m in relationship.members.all()
+        )
+
+    @admin.display(description="Program", ordering="cohort__program__name")
+    def program(self, relationship: Relationship) -> str:
+        return relationship.cohort.program.name
 
 
 @admin.register(MentorRequest)

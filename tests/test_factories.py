@@ -35,7 +35,10 @@ def test_it_covers_every_model_of_our_apps():
 
     ours = {
         model
-        for label in ("accounts", "core", "programs", "matching", "goals", "notifications")
+        for label in (
+            *("accounts", "core", "programs", "matching", "goals", "notifications"),
+            "reports",
+        )
         for model in apps.get_app_config(label).get_models()
     }
 

@@ -8,6 +8,8 @@ from typing import cast
 from django import forms
 
 from common.forms import SubmissionTokenMixin
+from goals.models import ReadinessRating
+from matching.models import RelationshipMember
 from programs.models import FeedbackQuestion
 
 SCALE_CHOICES = [(n, str(n)) for n in range(1, 6)]
@@ -37,11 +39,19 @@ class PulseForm(SubmissionTokenMixin, forms.Form):
 
 class SurveyForm(SubmissionTokenMixin, forms.Form):
     """One field per question, named q<question id>: scale questions as required 1-5 radios,
-    text questions as optional textareas. Each says who will read the answer."""
+    text questions as optional textareas. A mentor's final survey adds, per mentee, the
+    readiness question (readiness<member id>). Each says who will read the answer."""
 
-    def __init__(self, *args, questions: list[FeedbackQuestion], **kwargs) -> None:
+    def __init__(
+        self,
+        *args,
+        questions: list[FeedbackQuestion],
+        readiness_mentees: list[RelationshipMember] | None = None,
+        **kwargs,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.questions = questions
+        self.readiness_mentees = readiness_mentees or []
         for question in questions:
             seen_by = SEEN_BY.get(
                 question.visible_to, SEEN_BY[FeedbackQuestion.VisibleTo.COORDINATOR]
@@ -62,9 +72,21 @@ class SurveyForm(SubmissionTokenMixin, forms.Form):
                     help_text=f"{seen_by}.",
                 )
             self.fields[f"q{question.pk}"] = field
+        for mentee in self.readiness_mentees:
+            user = mentee.enrolment.user
+            self.fields[f"readiness{mentee.pk}"] = forms.ChoiceField(
+                label=ReadinessRating.QUESTION.format(name=user.display_name or user.email),
+                choices=ReadinessRating.Readiness.choices,
+                widget=forms.RadioSelect,
+                help_text=ReadinessRating.READERS,
+            )
 
     def answers(self) -> dict[int, int | str | None]:
         return {q.pk: self.cleaned_data.get(f"q{q.pk}") for q in self.questions}
+
+    def readiness(self) -> dict[int, str]:
+        """The readiness rating of each mentee, by their member id."""
+        return {m.pk: self.cleaned_data[f"readiness{m.pk}"] for m in self.readiness_mentees}
 
 
 class ReflectionForm(SubmissionTokenMixin, forms.Form):

@@ -87,6 +87,7 @@ def survey(request: AuthenticatedHttpRequest, pk: int, stage: str) -> HttpRespon
     form = SurveyForm(
         request.POST if request.method == "POST" else None,
         questions=services.survey_questions_for(member=member),
+        readiness_mentees=services.survey_readiness_mentees(member=member, stage=stage),
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -95,6 +96,7 @@ def survey(request: AuthenticatedHttpRequest, pk: int, stage: str) -> HttpRespon
                 member=member,
                 stage=stage,
                 answers=form.answers(),
+                readiness=form.readiness(),
                 submission_token=form.cleaned_data[SUBMISSION_TOKEN],
             )
         except AlreadySubmittedError:

@@ -223,6 +223,9 @@ OUTBOX_SENDING_TIMEOUT_SECONDS = env_int(
 )
 # An announcement delivering with no new recipient reached for this long has lost its worker.
 ANNOUNCEMENT_STALLED_SECONDS = env_int("ANNOUNCEMENT_STALLED_SECONDS", default=600)
+# The dashboards' figures are computed at most this often per view (scope and filters); 0: on
+# every request. A coordinator's own nudges are always read fresh.
+DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", default=60, minimum=0)
 # A matching run "running" this long has lost its worker (its task is killed after 16 minutes).
 MATCH_RUN_STUCK_SECONDS = env_int("MATCH_RUN_STUCK_SECONDS", default=20 * 60)
 # /healthz answers 503 when the worker's heartbeat (every 60 s, through beat) is older than this.

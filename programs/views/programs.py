@@ -28,6 +28,7 @@ from programs.forms.coordination import (
 )
 from programs.models import Program
 from programs.selectors import (
+    organisation_overview,
     program_coordinator_get,
     program_kind_is_fixed,
     program_list_coordinated_by,
@@ -39,14 +40,22 @@ PER_PAGE = 50
 
 @login_required
 def program_list(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """The programs the signed-in person coordinates, each with its cohorts."""
+    """The programs the signed-in person coordinates, each with its cohorts. An administrator
+    who coordinates none sees the organisation's programs instead, with the way into each."""
     page = Paginator(program_list_coordinated_by(user=request.user), PER_PAGE).get_page(
         request.GET.get("page")
+    )
+    organisation = (
+        organisation_overview() if request.user.is_staff and not page.object_list else None
     )
     return render(
         request,
         "programs/program_list.html",
-        {"page": page, "can_create": request.user.has_perm("programs.add_program")},
+        {
+            "page": page,
+            "can_create": request.user.has_perm("programs.add_program"),
+            "organisation": organisation,
+        },
     )
 
 

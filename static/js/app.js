@@ -11,6 +11,7 @@
  *    entry of the page it was sent from; back on that page (the back button), the form gets
  *    that token again, whether the browser kept the page or fetched a new one, so sending it
  *    again creates nothing twice. A new visit to the form keeps its own fresh token.
+ * 5. A button with data-print prints the page (the print stylesheet leaves the menus out).
  *
  * Content that htmx swaps in later is enhanced too (htmx:load), when htmx is present.
  */
@@ -210,6 +211,13 @@
   } else {
     init(document);
   }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+    if (target && target.closest && target.closest("button[data-print]")) {
+      window.print();
+    }
+  });
 
   // htmx fires htmx:load for the body on start and for every swapped-in element.
   document.addEventListener("htmx:load", function (event) {

@@ -84,9 +84,27 @@ def _pages(pair, secrets) -> list[str]:
         reverse("goals:calendar_settings"),
         reverse("goals:cohort_feedback", args=[cohort]),
         reverse("goals:relationship_list", args=[cohort]),
+        # The dashboards, their charts' data tables and the relationships behind each figure.
+        reverse("reports:cohort_dashboard", args=[cohort]),
+        reverse("reports:program_dashboard", args=[pair.cohort.program_id]),
+        reverse("reports:organisation_dashboard"),
+        reverse("reports:cohort_drilldown", args=[cohort]) + "?figure=all",
+        reverse("reports:cohort_drilldown", args=[cohort]) + "?figure=active",
+        reverse("reports:program_drilldown", args=[pair.cohort.program_id]) + "?figure=all",
+        reverse("reports:organisation_drilldown") + "?figure=all",
         reverse("matching:relationship_end", args=[pair.pk]),
         reverse("programs:enrolment_export", args=[cohort, "csv"]),
         reverse("programs:enrolment_export", args=[cohort, "xlsx"]),
+        # The cohort's exports and close-out report (the PDF is drawn from the same body as
+        # the page; tests/reports/test_closeout.py searches the document that feeds it).
+        reverse("reports:cohort_exports", args=[cohort]),
+        *(
+            reverse("reports:cohort_export", args=[cohort, table, file_format])
+            for table in ("participants", "relationships", "feedback")
+            for file_format in ("csv", "xlsx")
+        ),
+        reverse("reports:closeout", args=[cohort]),
+        reverse("reports:closeout_pdf", args=[cohort]),
         # The viewer's own notification centre, menu and home to-dos, and the admin's list of
         # everyone's notifications (titles are email subjects: they must not quote a note).
         reverse("core:home"),
