@@ -29,6 +29,7 @@ Dates are the recipient's own: "today" for someone in UTC+14 is already tomorrow
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,6 +192,8 @@ def zone(name: str) -> dt.tzinfo:
         return dt.UTC
 
 
+# Remembered: a sweep asks for "today" in the same dozen zones at the same moment a million times.
+@functools.lru_cache(maxsize=4096)
 def local_date(moment: dt.datetime, time_zone: str) -> dt.date:
     return moment.astimezone(zone(time_zone)).date()
 

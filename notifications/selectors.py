@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Case, Count, Max, Min, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from common.db import any_of
+
 from .models import Notification, OutboundEmail
 
 if TYPE_CHECKING:
@@ -76,3 +78,9 @@ def outbound_email_count_by_status() -> dict[str, int]:
     """Every email by status, for the full health report (a person reads it, not a probe)."""
     counts = dict(OutboundEmail.objects.order_by().values_list("status").annotate(n=Count("pk")))
     return {status: counts.get(status, 0) for status in OutboundEmail.Status.values}
+
+
+def notification_keys_recorded(*, keys: set[str]) -> set[str]:
+    """Which of `keys` are notified already, in one query (the reminder sweep asks this for
+    every batch of a thousand)."""
+    return set(Notification.objects.filter(any_of("key", keys)).values_list("key", flat=True))

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, connection, models, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from common.db import any_of
 from common.tasks import enqueue
-from notifications.email import RenderedEmail, email_render
+from notifications.email import RenderedEmail, email_render, subject_line
 from notifications.models import (
     TRANSACTIONAL_KINDS,
     Notification,
@@ -154,18 +154,31 @@ def notification_email_refusals(*, user_ids: set[int]) -> set[tuple[int, str]]:
     return {
         (user_id, kind)
         for user_id, kind in NotificationPreference.objects.filter(
-            user_id__in=user_ids, email=False
+            any_of("user_id", user_ids), email=False
         ).values_list("user_id", "kind")
         if kind not in TRANSACTIONAL_KINDS
     }
 
 
+class NotificationRow(NamedTuple):
+    """The columns of a notification to insert (see NEW_ROW_COLUMNS), as plain data: a sweep
+    prepares a hundred thousand, and an unsaved model instance costs more than the rest."""
+
+    recipient_id: int | None
+    email: str
+    kind: str
+    key: str
+    title: str
+    url: str
+    delivery: str
+
+
 @dataclass(frozen=True)
 class PreparedNotification:
-    """A notification ready to record with notifications_record: the unsaved row and, when it
-    is to be emailed now, its email, rendered already."""
+    """A notification ready to record with notifications_record: its row and, when it is to be
+    emailed now, its email, rendered already."""
 
-    notification: Notification
+    notification: NotificationRow
     email: RenderedEmail | None = None
     headers: dict[str, str] | None = None
 
@@ -180,36 +193,34 @@ def notification_prepare(
     period: str,
     email_refused: bool,
     delivery: Notification.Delivery = Notification.Delivery.EMAIL_DAILY,
+    key: str | None = None,
 ) -> PreparedNotification:
     """notify() for many at once, in two steps: prepare each (no query), then record them all
     with notifications_record. For the daily email only the title is rendered now (in the
     recipient's zone) and the daily email writes the rest; one to send now is rendered whole.
     `email_refused` is the recipient's preference (notification_email_refusals, read once for
-    the lot): a refused email is recorded for the app only, as notify() does."""
+    the lot): a refused email is recorded for the app only, as notify() does. `key`, when the
+    caller has computed it already, is notification_key's for the same arguments."""
     user = None if isinstance(recipient, str) else recipient
     address = recipient if isinstance(recipient, str) else recipient.email
     if email_refused and kind not in TRANSACTIONAL_KINDS:
         delivery = Notification.Delivery.IN_APP
-    notification = Notification(
-        recipient=user,
-        email=address,
-        kind=kind,
-        key=notification_key(kind=kind, recipient=recipient, about=about, period=period),
-        url=url,
-        delivery=delivery,
-    )
+    key = key or notification_key(kind=kind, recipient=recipient, about=about, period=period)
     if delivery == Notification.Delivery.EMAIL_NOW:
         email = _email_render_for(kind=kind, user=user, context=context, url=url)
-        notification.title = email.subject[:300]
-        return PreparedNotification(notification, email, _email_headers(kind=kind, user=user))
-    zone = user.time_zone if user is not None and user.time_zone else settings.TIME_ZONE
-    with timezone.override(zone):
-        subject = render_to_string(
-            f"emails/{kind}-subject.txt",
-            {"site_url": settings.SITE_URL, "recipient": user, "time_zone": zone, **context},
+        row = NotificationRow(
+            user.pk if user else None, address, kind, key, email.subject[:300], url, delivery
         )
-    notification.title = " ".join(subject.split())[:300]
-    return PreparedNotification(notification)
+        return PreparedNotification(row, email, _email_headers(kind=kind, user=user))
+    zone = user.time_zone if user is not None and user.time_zone else settings.TIME_ZONE
+    title = subject_line(
+        f"emails/{kind}-subject.txt",
+        {"site_url": settings.SITE_URL, "recipient": user, "time_zone": zone, **context},
+        time_zone=zone,
+    )[:300]
+    return PreparedNotification(
+        NotificationRow(user.pk if user else None, address, kind, key, title, url, delivery)
+    )
 
 
 RECORD_CHUNK = 500
@@ -281,17 +292,7 @@ def _insert_new(chunk: list[PreparedNotification], emails: dict[str, OutboundEma
     table = connection.ops.quote_name(Notification._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in (*NEW_ROW_COLUMNS, "created_at"))
     rows = [
-        (
-            n.recipient_id,
-            n.email,
-            n.kind,
-            n.key,
-            n.title,
-            n.url,
-            n.delivery,
-            emails[n.key].pk if n.key in emails else None,
-        )
-        for n in (p.notification for p in chunk)
+        (*n, emails[n.key].pk if n.key in emails else None) for n in (p.notification for p in chunk)
     ]
     now = timezone.now()
     if connection.vendor == "postgresql":
@@ -309,7 +310,9 @@ def _insert_new(chunk: list[PreparedNotification], emails: dict[str, OutboundEma
 
 
 def _emails_send_later(email_ids: list[int]) -> None:
-    from notifications.tasks import email_send_task
+    from notifications.tasks import email_send_fanout_task
 
-    for email_id in email_ids:
-        enqueue(email_send_task, email_id=email_id)  # the relay sends what the broker refused
+    # One message for the lot; the worker publishes one per email (publishing costs about a
+    # millisecond each, which a sweep of thousands of urgent reminders should not wait for).
+    # The relay sends what the broker refused, or what a dying worker left unpublished.
+    enqueue(email_send_fanout_task, email_ids=email_ids)

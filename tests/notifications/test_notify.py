@@ -485,3 +485,52 @@ def test_it_leaves_no_app_to_render_and_queue_email_by_hand():
         if "email_render" in path.read_text() or "email_queue" in path.read_text()
     ]
     assert offenders == []
+
+
+def test_a_name_with_an_apostrophe_reads_as_written_in_subjects_and_plain_text(
+    django_capture_on_commit_callbacks, mailoutbox
+):
+    """Subjects and text bodies are plain text: no HTML escaping (O'Brien, not O&#x27;Brien);
+    the HTML body still escapes."""
+    recipient = UserFactory(display_name="Ann O'Brien & Co", time_zone="UTC")
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notify(
+            kind=Notification.Kind.CHECK_IN_DUE,
+            recipient=recipient,
+            about=None,
+            context={"partners": "Pat O'Brien & Sons"},
+            url="/x/",
+        )
+    assert notification is not None
+    assert notification.title == "Time to meet Pat O'Brien & Sons again"
+    (email,) = mailoutbox
+    assert email.subject == "Time to meet Pat O'Brien & Sons again"
+    assert "&#x27;" not in email.body
+    assert "&amp;" not in email.body
+    html = email.alternatives[0][0]
+    assert "O&#x27;Brien" in html or "O&#39;Brien" in html
+
+
+def test_reminder_titles_follow_their_own_words_however_many_share_a_line():
+    """Titles that come out the same are rendered once and remembered; a different value of a
+    word the title uses still gives its own title, whoever it is for."""
+    from notifications.services import notification_prepare
+
+    people = UserFactory.create_batch(2, time_zone="Pacific/Kiritimati")
+
+    def title(recipient, **context) -> str:
+        return notification_prepare(
+            kind=Notification.Kind.GOAL_DUE_SOON,
+            recipient=recipient,
+            about=None,
+            context=context,
+            url="/goals/",
+            period="",
+            email_refused=False,
+        ).notification.title
+
+    for person in people:
+        assert title(person, goal_title="Speak up", days_left=0) == "“Speak up” is due today"
+        assert title(person, goal_title="Speak up", days_left=1) == "“Speak up” is due tomorrow"
+        assert title(person, goal_title="Speak up", days_left=3) == "“Speak up” is due in 3 days"
+        assert title(person, goal_title="Listen", days_left=3) == "“Listen” is due in 3 days"

@@ -220,3 +220,34 @@ def test_it_keeps_a_write_whose_email_could_not_be_published_and_relays_it(
         assert email_relay_due() == 1
 
     assert [m.subject for m in mailoutbox] == ["A meeting was logged"]
+
+
+def test_a_batch_of_emails_goes_out_as_one_message_and_each_email_once(
+    mailoutbox, django_capture_on_commit_callbacks
+):
+    """Many urgent emails at once (the sweep, a published cohort) are handed to the broker as
+    one message that a worker turns into one task per email; sending the batch again (a
+    redelivered message) sends nothing twice, since each email is claimed before it is sent."""
+    from notifications.tasks import email_send_fanout_task
+
+    emails = OutboundEmailFactory.create_batch(3)
+    assert email_send_fanout_task(email_ids=[e.pk for e in emails]) == 3
+    assert email_send_fanout_task(email_ids=[e.pk for e in emails]) == 3
+    assert sorted(m.subject for m in mailoutbox) == sorted(e.subject for e in emails)
+
+
+def test_a_batch_the_broker_refuses_waits_for_the_relay(
+    settings,
+    broker_down,  # noqa: F811
+    mailoutbox,
+):
+    from notifications.tasks import email_send_fanout_task
+
+    with time_machine.travel(T0, tick=False):
+        emails = OutboundEmailFactory.create_batch(2)
+        assert email_send_fanout_task(email_ids=[e.pk for e in emails]) == 0
+    assert mailoutbox == []
+    broker_back(settings)
+    with time_machine.travel(at(121), tick=False):
+        assert email_relay_due() == 2
+    assert len(mailoutbox) == 2
