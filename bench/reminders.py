@@ -60,7 +60,12 @@ from django.db.models import DateTimeField  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from goals.models import Agreement, AgreementSignature, CheckIn, Goal, Pulse, SurveyResponse  # noqa: E402
-from goals.reminder_sweep import SweepResult, reminder_sweep  # noqa: E402
+from goals.reminder_sweep import (  # noqa: E402
+    SweepPart,
+    SweepResult,
+    reminder_sweep,
+    reminder_sweep_parts,
+)
 from goals.reminders import (  # noqa: E402
     BATCH_SIZE,
     invitation_batches,
@@ -99,6 +104,12 @@ TARGET_SECONDS = 30.0
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--relationships", type=int, default=100_000)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="processes taking the sweep's parts (a Celery worker's default concurrency: the CPUs)",
+    )
     args = parser.parse_args()
     total: int = args.relationships
     small = max(total // 10, 2)
@@ -131,7 +142,7 @@ def main() -> None:
 
     count_seconds = bare_count_seconds()
     load = timed_load(NOW)
-    first = timed_sweep(NOW)
+    first = timed_sweep_in_parts(NOW, args.workers)
     recorded_first = Notification.objects.count()
 
     later_due = timed_load(LATER)
@@ -160,6 +171,11 @@ def main() -> None:
         f"first sweep       {first.seconds:.2f} s = {first.seconds / load.seconds:.1f} x the "
         f"loader, {first.seconds / count_seconds:,.0f} x the count(*); "
         f"{first.result.notified:,} recorded, {first.result.already:,} already, {failed} failed"
+    )
+    print(
+        f"                  in {first.parts} parts over {args.workers} worker processes; the "
+        f"parts' own times sum to {first.work:.2f} s (the sweep in one process, about), "
+        f"{first.work / first.seconds:.2f} x the wall time"
     )
     print(
         f"queries           {first.queries:,} = {first.queries / load.queries:.2f} x the loader's;"
@@ -473,6 +489,48 @@ def timed_sweep(now: dt.datetime) -> TimedSweep:
         result = reminder_sweep(now=now)
         seconds = time.perf_counter() - started
     return TimedSweep(seconds, counted[0], result)
+
+
+class TimedParts(TimedSweep):
+    def __init__(self, seconds: float, queries: int, result: SweepResult, parts: int, work: float):
+        super().__init__(seconds, queries, result)
+        self.parts = parts
+        self.work = work  # the parts' own times, summed: the sweep in one process
+
+
+def _part_in_child(
+    now: dt.datetime, part: SweepPart
+) -> tuple[int, int, int, list[str], int, float]:
+    with query_counter() as counted:
+        started = time.perf_counter()
+        result = reminder_sweep(now=now, part=part)
+        seconds = time.perf_counter() - started
+    connections.close_all()
+    return result.due, result.notified, result.already, result.failed, counted[0], seconds
+
+
+def timed_sweep_in_parts(now: dt.datetime, workers: int) -> TimedParts:
+    """The sweep as goals.tasks.reminder_sweep_task runs it: cut into parts, which `workers`
+    processes take side by side, as a Celery worker's prefork pool of that concurrency does.
+    On SQLite, which takes one writer, the parts run one after the other here."""
+    started = time.perf_counter()
+    with query_counter() as counted:
+        parts = reminder_sweep_parts(now=now)
+    if connection.vendor == "postgresql":
+        connections.close_all()  # each forked process opens its own connection
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            outcomes = pool.starmap(_part_in_child, [(now, part) for part in parts])
+    else:
+        outcomes = [_part_in_child(now, part) for part in parts]
+    seconds = time.perf_counter() - started
+    result = SweepResult()
+    for due, notified, already, failed, _, _ in outcomes:
+        result.due += due
+        result.notified += notified
+        result.already += already
+        result.failed += failed
+    queries = counted[0] + sum(outcome[4] for outcome in outcomes)
+    return TimedParts(seconds, queries, result, len(parts), sum(o[5] for o in outcomes))
 
 
 def timed_load(now: dt.datetime) -> TimedLoad:

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ from accounts.models import User
 from matching.models import Relationship, RelationshipMember
 from notifications.models import Notification
 from notifications.rules import DueReminder, reminders_due, zone
+from notifications.selectors import notification_keys_recorded
 from notifications.services import (
     PreparedNotification,
     notification_email_refusals,
@@ -38,7 +40,13 @@ from programs.models import Cohort, Enrolment, Program
 
 from .health import AT_RISK
 from .models import SurveyResponse
-from .reminders import ReminderBatch, invitation_batches, relationship_batches, request_batches
+from .reminders import (
+    ReminderBatch,
+    invitation_batches,
+    relationship_batches,
+    relationship_scope,
+    request_batches,
+)
 from .selectors import health_for
 from .services import survey_stage_open
 
@@ -56,7 +64,7 @@ class SweepResult:
 def recorded_keys(*, keys: set[str]) -> set[str]:
     """The keys notified already, in one query: a re-run skips them without a write (the unique
     key still guards a sweep running at the same time)."""
-    return set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+    return notification_keys_recorded(keys=keys)
 
 
 def _recipient(reminder: DueReminder, users: dict[int, User]) -> User | str:
@@ -90,12 +98,16 @@ def _record_batch(batch: ReminderBatch, *, now: dt.datetime, result: SweepResult
     result.due += len(due)
     if not due:
         return
-    keys = {
-        notification_key(
-            kind=r.kind, recipient=_recipient(r, batch.users), about=r.about, period=r.period
+    keyed = [
+        (
+            notification_key(
+                kind=r.kind, recipient=_recipient(r, batch.users), about=r.about, period=r.period
+            ),
+            r,
         )
         for r in due
-    }
+    ]
+    keys = {key for key, _ in keyed}
     known = recorded_keys(keys=keys)
     if keys <= known:  # the usual hourly case: nothing new, and nothing to write
         result.already += len(due)
@@ -105,14 +117,15 @@ def _record_batch(batch: ReminderBatch, *, now: dt.datetime, result: SweepResult
     # transaction; a key another sweep holds is skipped there. Urgent ones (a relationship at
     # risk, an invitation) are emailed now, the rest wait for the person's daily email.
     prepared: list[PreparedNotification] = []
-    refusals = notification_email_refusals(user_ids=set(batch.users))
-    for reminder in due:
-        outcome = _reminder_prepare(
-            reminder=reminder, users=batch.users, refusals=refusals, known=known
-        )
-        if outcome is None:
+    refusals = notification_email_refusals(user_ids=set(batch.snapshot.people))
+    for key, reminder in keyed:
+        if key in known:
             result.already += 1
-        elif isinstance(outcome, str):
+            continue
+        outcome = _reminder_prepare(
+            reminder=reminder, key=key, users=batch.users, refusals=refusals
+        )
+        if isinstance(outcome, str):
             result.failed.append(outcome)
         else:
             prepared.append(outcome)
@@ -125,18 +138,12 @@ def _record_batch(batch: ReminderBatch, *, now: dt.datetime, result: SweepResult
 def _reminder_prepare(
     *,
     reminder: DueReminder,
+    key: str,
     users: dict[int, User],
     refusals: set[tuple[int, str]],
-    known: set[str],
-) -> PreparedNotification | str | None:
-    """The reminder ready to record; None when it is recorded already; its key when preparing
-    it failed (logged)."""
+) -> PreparedNotification | str:
+    """The reminder ready to record, or its key when preparing it failed (logged)."""
     recipient = _recipient(reminder, users)
-    key = notification_key(
-        kind=reminder.kind, recipient=recipient, about=reminder.about, period=reminder.period
-    )
-    if key in known:
-        return None
     name, args = reminder.link
     try:
         return notification_prepare(
@@ -146,6 +153,7 @@ def _reminder_prepare(
             context=dict(reminder.context),
             url=_link(name, args) if name else "",
             period=reminder.period,
+            key=key,
             email_refused=(reminder.recipient_id, reminder.kind) in refusals,
             delivery=Notification.Delivery.EMAIL_NOW
             if reminder.urgent
@@ -156,17 +164,55 @@ def _reminder_prepare(
         return key
 
 
-def reminder_sweep(*, now: dt.datetime | None = None) -> SweepResult:
+@dataclass(frozen=True)
+class SweepPart:
+    """A share of one sweep that a worker can take on its own: the relationships with a pk from
+    `first` to `last`, and (for one part only) the waiting mentor requests and invitations."""
+
+    first: int
+    last: int
+    requests_and_invitations: bool
+
+
+# Relationships per part: small enough that the parts of a large organisation spread over the
+# workers (and a part lost with a worker costs little), large enough that a part's fixed
+# reads (programs, coordinators) stay negligible.
+PART_SIZE = 10_000
+
+
+def reminder_sweep_parts(*, now: dt.datetime, size: int | None = None) -> list[SweepPart]:
+    """The sweep at `now` cut into parts of about `size` relationships, in pk order, in one
+    query (of pks only). Always at least one part: the first also sweeps requests and
+    invitations."""
+    size = size or PART_SIZE
+    pks = list(relationship_scope(now=now).order_by("pk").values_list("pk", flat=True))
+    if not pks:
+        return [SweepPart(first=0, last=0, requests_and_invitations=True)]
+    return [
+        SweepPart(
+            first=pks[start],
+            last=pks[min(start + size, len(pks)) - 1],
+            requests_and_invitations=start == 0,
+        )
+        for start in range(0, len(pks), size)
+    ]
+
+
+def reminder_sweep(*, now: dt.datetime | None = None, part: SweepPart | None = None) -> SweepResult:
     """Record every reminder due at `now` (default: now) for active relationships, waiting mentor
-    requests and unaccepted invitations. Safe to run twice or concurrently: each reminder's key
-    is recorded once. Returns counts, and the keys that failed (logged, not raised)."""
+    requests and unaccepted invitations; with `part`, only that part's (reminder_sweep_parts).
+    Safe to run twice or concurrently: each reminder's key is recorded once. Returns counts,
+    and the keys that failed (logged, not raised)."""
     now = now or timezone.now()
     result = SweepResult()
-    for batches in (
-        relationship_batches(now=now),
-        request_batches(),
-        invitation_batches(now=now),
-    ):
+    sources: list[Iterable[ReminderBatch]] = [
+        relationship_batches(now=now, first=part.first, last=part.last)
+        if part
+        else relationship_batches(now=now)
+    ]
+    if part is None or part.requests_and_invitations:
+        sources += [request_batches(), invitation_batches(now=now)]
+    for batches in sources:
         for batch in batches:
             _record_batch(batch, now=now, result=result)
     if result.failed:

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import F, Max, Min, Q
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -32,8 +32,9 @@ from notifications.rules import (
 from notifications.rules import GoalFacts as GoalReminderFacts
 from programs.models import Cohort, Invitation, Program
 
+from .health import GoalFacts, HealthFacts, health_assess
 from .models import Agreement, AgreementSignature, CheckIn, Goal, Pulse, SurveyResponse
-from .selectors import health_for, of_relationships
+from .selectors import of_relationships, recent_usefulness_of, survey_scale_average_of
 from .services import survey_stage_open
 
 BATCH_SIZE = 1000
@@ -87,23 +88,35 @@ def survey_opened_on(relationship: Relationship, today: dt.date) -> dict[str, dt
     return opened
 
 
+def relationship_scope(*, now: dt.datetime) -> QuerySet[Relationship]:
+    """The relationships a sweep at `now` reads: active ones of active or closing cohorts, and
+    those ended in the last ENDED_SURVEY_DAYS (for their final survey)."""
+    ended_since = now - dt.timedelta(days=ENDED_SURVEY_DAYS)
+    return Relationship.objects.filter(
+        Q(status=Relationship.Status.ACTIVE, cohort__status__in=SWEPT_COHORT_STATUSES)
+        | Q(status=Relationship.Status.ENDED, ended_at__gte=ended_since)
+    ).exclude(cohort__status=Cohort.Status.DRAFT)
+
+
 def relationship_batches(
-    *, now: dt.datetime, batch_size: int = BATCH_SIZE
+    *,
+    now: dt.datetime,
+    first: int = 0,
+    last: int | None = None,
+    batch_size: int = BATCH_SIZE,
 ) -> Iterator[ReminderBatch]:
-    """Active relationships of active or closing cohorts (and recently ended ones, for the final
-    survey), `batch_size` at a time, in pk order.
+    """The relationships of relationship_scope with a pk from `first` to `last` (default: all),
+    `batch_size` at a time, in pk order.
 
     Rows are read narrow (only the columns the rules judge): at a hundred thousand relationships
     building whole rows of relationships, enrolments and people was most of the sweep's time.
     Cohorts, programs and coordinators are few and read once per sweep."""
     today = timezone.localdate(now)
-    ended_since = now - dt.timedelta(days=ENDED_SURVEY_DAYS)
-    scope = Relationship.objects.filter(
-        Q(status=Relationship.Status.ACTIVE, cohort__status__in=SWEPT_COHORT_STATUSES)
-        | Q(status=Relationship.Status.ENDED, ended_at__gte=ended_since)
-    ).exclude(cohort__status=Cohort.Status.DRAFT)
+    scope = relationship_scope(now=now)
+    if last is not None:
+        scope = scope.filter(pk__lte=last)
     programs = _ProgramFacts()
-    after = 0
+    after = first - 1
     while True:
         relationships = list(
             scope.filter(pk__gt=after)
@@ -153,6 +166,32 @@ class _ProgramFacts:
 PERSON_FIELDS = ("id", "email", "display_name", "time_zone")
 
 
+class PeopleRows(dict[int, User]):
+    """A batch's people, read as narrow rows, each made a User the first time the sweep needs
+    one (to remind them): a batch meets a few thousand people and a model instance each cost
+    more than the rules. Coordinators, read once per sweep, are stored whole."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: dict[int, tuple[str, str, str]] = {}
+
+    def add(self, pk: int, email: str, display_name: str, time_zone: str) -> None:
+        self.rows[pk] = (email, display_name, time_zone)
+
+    def __missing__(self, pk: int) -> User:
+        email, display_name, time_zone = self.rows[pk]
+        user = self[pk] = User(id=pk, email=email, display_name=display_name, time_zone=time_zone)
+        return user
+
+    def people(self) -> dict[int, Person]:
+        people = {
+            pk: Person(id=pk, name=name or email, time_zone=zone)
+            for pk, (email, name, zone) in self.rows.items()
+        }
+        people.update((pk, _person(user)) for pk, user in self.items())
+        return people
+
+
 def _relationship_batch(
     relationships: list[Relationship],
     *,
@@ -164,23 +203,23 @@ def _relationship_batch(
     program_ids = {r.cohort.program_id for r in relationships}
 
     members: dict[int, list[tuple[int, str, int]]] = defaultdict(list)
-    for member_id, relationship_id, role, user_id in RelationshipMember.objects.filter(
+    users = PeopleRows()
+    for member_id, relationship_id, role, *person in RelationshipMember.objects.filter(
         of_relationships(ids)
-    ).values_list("pk", "relationship_id", "role", "enrolment__user_id"):
-        members[relationship_id].append((member_id, role, user_id))
-    member_user_ids = {user_id for rows in members.values() for _, _, user_id in rows}
-    users: dict[int, User] = {
-        user.pk: user for user in User.objects.filter(pk__in=member_user_ids).only(*PERSON_FIELDS)
-    }
+    ).values_list(
+        "pk", "relationship_id", "role", *(f"enrolment__user__{name}" for name in PERSON_FIELDS)
+    ):
+        members[relationship_id].append((member_id, role, person[0]))
+        users.add(*person)
     for program_id in program_ids:
         for user_id in programs.coordinator_ids[program_id]:
             users[user_id] = programs.coordinators[user_id]
 
     agreements = {
-        relationship_id: (version, cadence)
-        for relationship_id, version, cadence in Agreement.objects.filter(
+        relationship_id: (version, cadence, weeks)
+        for relationship_id, version, cadence, weeks in Agreement.objects.filter(
             of_relationships(ids)
-        ).values_list("relationship_id", "version", "meeting_cadence_days")
+        ).values_list("relationship_id", "version", "meeting_cadence_days", "duration_weeks")
     }
     signed = set(
         AgreementSignature.objects.filter(
@@ -221,30 +260,54 @@ def _relationship_batch(
                 rated_by=frozenset(rated_by[pk]),
             )
         )
+    # Every goal, for health; the open ones are also the rules' (due soon, overdue).
     goals: dict[int, list[GoalReminderFacts]] = defaultdict(list)
-    for pk, relationship_id, owner_id, title, status, target_date in (
+    goal_health: dict[int, list[GoalFacts]] = defaultdict(list)
+    closed = {Goal.Status.DONE, Goal.Status.DROPPED}
+    for pk, relationship_id, owner_id, title, status, target_date, progress in (
         Goal.objects.filter(of_relationships(ids))
-        .exclude(status__in=[Goal.Status.DONE, Goal.Status.DROPPED])
         .order_by("pk")
-        .values_list("pk", "relationship_id", "owner_id", "title", "status", "target_date")
-    ):
-        goals[relationship_id].append(
-            GoalReminderFacts(
-                id=pk, owner=owner_id, title=title, status=status, target_date=target_date
-            )
+        .values_list(
+            "pk", "relationship_id", "owner_id", "title", "status", "target_date", "progress"
         )
+    ):
+        goal_health[relationship_id].append(
+            GoalFacts(status=status, progress=progress, target_date=target_date)
+        )
+        if status not in closed:
+            goals[relationship_id].append(
+                GoalReminderFacts(
+                    id=pk, owner=owner_id, title=title, status=status, target_date=target_date
+                )
+            )
     surveys_done: dict[int, set[str]] = defaultdict(set)
     for author_id, stage in SurveyResponse.objects.filter(of_relationships(ids)).values_list(
         "author_id", "stage"
     ):
         surveys_done[author_id].add(stage)
-    health = health_for(relationships=relationships, today=today)
+    pulses = recent_usefulness_of(ids)
+    survey_averages = survey_scale_average_of(ids)
 
     facts = []
     for relationship in relationships:
         program = relationship.cohort.program
-        version, cadence = agreements.get(relationship.pk, (1, program.meeting_cadence_days))
+        version, cadence, weeks = agreements.get(
+            relationship.pk, (1, program.meeting_cadence_days, program.length_weeks)
+        )
         meeting = meetings.get(relationship.pk, {})
+        # Health as goals.selectors.health_for judges it, from the facts read above.
+        health = health_assess(
+            facts=HealthFacts(
+                started_on=timezone.localdate(relationship.started_at),
+                cadence_days=cadence,
+                duration_weeks=weeks,
+                last_check_in_on=meeting.get("last"),
+                goals=tuple(goal_health[relationship.pk]),
+                recent_pulses=pulses.get(relationship.pk, ()),
+                survey_scale_average=survey_averages.get(relationship.pk),
+            ),
+            today=today,
+        )
         facts.append(
             RelationshipFacts(
                 id=relationship.pk,
@@ -271,14 +334,14 @@ def _relationship_batch(
                 agreement_version=version,
                 goals=tuple(goals[relationship.pk]),
                 surveys_opened_on=survey_opened_on(relationship, today),
-                health_status=health[relationship.pk].status,
-                health_reasons=health[relationship.pk].reasons,
+                health_status=health.status,
+                health_reasons=health.reasons,
                 active=relationship.status == Relationship.Status.ACTIVE,
             )
         )
     return ReminderBatch(
         snapshot=Snapshot(
-            people={pk: _person(user) for pk, user in users.items()},
+            people=users.people(),
             relationships=tuple(facts),
         ),
         thresholds={pk: programs.thresholds[pk] for pk in program_ids},

@@ -194,13 +194,7 @@ def health_for(
         goals[relationship_id].append(
             GoalFacts(status=status, progress=progress, target_date=target)
         )
-    pulses: dict[int, list[int]] = defaultdict(list)
-    for relationship_id, usefulness in (
-        Pulse.objects.filter(of_relationships(ids, path="check_in__relationship_id"))
-        .order_by("check_in__relationship_id", "-created_at")
-        .values_list("check_in__relationship_id", "usefulness")
-    ):
-        pulses[relationship_id].append(usefulness)
+    pulses = recent_usefulness_of(ids)
     if preread:
         surveys = {
             r.pk: average
@@ -208,15 +202,7 @@ def health_for(
             if (average := getattr(r, PREREAD_SURVEY_AVERAGE)) is not None
         }
     else:
-        surveys = dict(
-            SurveyAnswer.objects.filter(
-                of_relationships(ids, path="response__relationship_id"),
-                scale_value__isnull=False,
-            )
-            .values("response__relationship_id")
-            .annotate(average=Avg("scale_value"))
-            .values_list("response__relationship_id", "average")
-        )
+        surveys = survey_scale_average_of(ids)
     result = {}
     for relationship in relationships:
         program = relationship.cohort.program
@@ -229,11 +215,37 @@ def health_for(
             duration_weeks=agreement.duration_weeks if agreement else program.length_weeks,
             last_check_in_on=last_check_in.get(relationship.pk),
             goals=tuple(goals[relationship.pk]),
-            recent_pulses=tuple(pulses[relationship.pk][:3]),
+            recent_pulses=pulses.get(relationship.pk, ()),
             survey_scale_average=surveys.get(relationship.pk),
         )
         result[relationship.pk] = health_assess(facts=facts, today=today)
     return result
+
+
+def recent_usefulness_of(ids: list[int]) -> dict[int, tuple[int, ...]]:
+    """Per relationship, the usefulness of its last three pulses, newest first (health's
+    feedback facts), in one query."""
+    pulses: dict[int, list[int]] = defaultdict(list)
+    for relationship_id, usefulness in (
+        Pulse.objects.filter(of_relationships(ids, path="check_in__relationship_id"))
+        .order_by("check_in__relationship_id", "-created_at")
+        .values_list("check_in__relationship_id", "usefulness")
+    ):
+        pulses[relationship_id].append(usefulness)
+    return {pk: tuple(values[:3]) for pk, values in pulses.items()}
+
+
+def survey_scale_average_of(ids: list[int]) -> dict[int, float]:
+    """Per relationship, the average of its survey scale answers (health's feedback facts when
+    there is no pulse yet), in one query."""
+    return dict(
+        SurveyAnswer.objects.filter(
+            of_relationships(ids, path="response__relationship_id"), scale_value__isnull=False
+        )
+        .values("response__relationship_id")
+        .annotate(average=Avg("scale_value"))
+        .values_list("response__relationship_id", "average")
+    )
 
 
 def next_meetings_for(*, relationships: list[Relationship]) -> dict[int, dt.datetime]:

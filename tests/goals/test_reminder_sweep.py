@@ -14,6 +14,7 @@ Corinne Coordinator (`coordinator`, London) coordinates the program.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 import time_machine
@@ -340,10 +341,11 @@ def test_the_sweep_reads_in_a_fixed_number_of_queries(
             CheckInFactory(relationship=pair, met_on=dt.date(2026, 2, 20))
         first = reminder_sweep()
         assert first.notified > 0
-        # relationships 1, their cohorts and programs 1, coordinators 1, members 1, people 1,
-        # agreements 1, signatures 1, meetings 1, pulses 1, check-ins 1, goals 1, surveys 1,
-        # health 5, recorded keys 1, then an empty batch 1; requests 1, invitations 1.
-        with django_assert_num_queries(21):
+        # relationships 1, their cohorts and programs 1, coordinators 1, members with their
+        # people 1, agreements 1, signatures 1, meetings 1, pulses to rate 1, check-ins 1,
+        # goals 1, surveys 1, health's recent pulses 1 and survey averages 1, recorded keys 1,
+        # then an empty batch 1; requests 1, invitations 1.
+        with django_assert_num_queries(17):
             again = reminder_sweep()
         assert again.notified == 0
         assert again.already == first.due
@@ -387,3 +389,84 @@ def test_a_pending_request_that_was_answered_is_not_reminded(world):
     )
     reminder_sweep()
     assert not Notification.objects.filter(kind=K.REQUEST_UNANSWERED).exists()
+
+
+def _pairs_in_range(cohort: Cohort, count: int) -> list:
+    pairs = []
+    for n in range(count):
+        pair = _pair(
+            cohort,
+            f"Parted{n} Mentee",
+            f"Parter{n} Mentor",
+            ("Europe/London", "Asia/Kolkata"),
+            started_at=dt.datetime(2026, 1, 20, 9, tzinfo=UTC),
+        )
+        GoalFactory(relationship=pair, target_date=dt.date(2026, 3, 1))
+        pairs.append(pair)
+    return pairs
+
+
+def test_a_large_sweep_is_cut_into_parts_that_together_remind_everyone_once(
+    world, monkeypatch, active_cohort, django_capture_on_commit_callbacks, mailoutbox
+):
+    """The periodic task hands a large organisation's sweep to the workers in parts (here of
+    two relationships); the parts together record exactly what one sweep would."""
+    _pairs_in_range(active_cohort, 3)
+    monkeypatch.setattr(sweep_module, "PART_SIZE", 2)
+    parts = sweep_module.reminder_sweep_parts(now=NOW)
+    assert len(parts) == 3  # five relationships, two a part
+    assert [p.requests_and_invitations for p in parts] == [True, False, False]
+    assert all(a.last < b.first for a, b in itertools.pairwise(parts))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = reminder_sweep_task()
+    assert outcome == {"parts": 3, "published": 3}
+    recorded = Notification.objects.count()
+    assert _recorded() >= EXPECTED
+    assert {"parted0@example.org", "parted2@example.org"} <= {e for _, e in _recorded()}
+    # The same moment swept whole finds everything recorded already.
+    again = reminder_sweep()
+    assert (again.notified, again.already) == (0, recorded)
+
+
+def test_a_small_sweep_runs_in_the_task_itself(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = reminder_sweep_task()
+    assert outcome == {"due": len(EXPECTED), "notified": len(EXPECTED), "failed": 0}
+
+
+def test_the_sweep_judges_health_as_the_pages_do(clock, program, active_cohort):
+    """The loader reads the facts once for the rules and for health; the at-risk reminder must
+    agree with the health the relationship page shows, pair by pair."""
+    from goals.reminders import relationship_batches
+    from goals.selectors import health_for
+
+    pairs = _pairs_in_range(active_cohort, 2)
+    quiet = _pair(
+        active_cohort,
+        "Silent Mentee",
+        "Distant Mentor",
+        ("UTC", "UTC"),
+        started_at=dt.datetime(2025, 12, 1, 9, tzinfo=UTC),
+    )
+    met = _pair(
+        active_cohort,
+        "Keen Mentee",
+        "Able Mentor",
+        ("UTC", "UTC"),
+        started_at=dt.datetime(2026, 2, 1, 9, tzinfo=UTC),
+    )
+    AgreementFactory(relationship=met, meeting_cadence_days=7, duration_weeks=8)
+    CheckInFactory(relationship=met, met_on=dt.date(2026, 2, 27))
+    GoalFactory(relationship=met, progress=90, target_date=dt.date(2026, 4, 1))
+    relationships = [*pairs, quiet, met]
+    for r in relationships:
+        r.refresh_from_db()
+    pages = health_for(relationships=relationships, today=NOW.date())
+    swept = {
+        facts.id: (facts.health_status, facts.health_reasons)
+        for batch in relationship_batches(now=NOW)
+        for facts in batch.snapshot.relationships
+    }
+    assert swept == {pk: (h.status, h.reasons) for pk, h in pages.items()}
+    assert {status for status, _ in swept.values()} >= {"at_risk", "on_track"}
