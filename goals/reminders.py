@@ -180,7 +180,10 @@ class PeopleRows(dict[int, User]):
 
     def __missing__(self, pk: int) -> User:
         email, display_name, time_zone = self.rows[pk]
-        user = self[pk] = User(id=pk, email=email, display_name=display_name, time_zone=time_zone)
+        # As read with only() these columns: the rest deferred, not filled with defaults.
+        user = self[pk] = User.from_db(
+            User.objects.db, PERSON_FIELDS, (pk, email, display_name, time_zone)
+        )
         return user
 
     def people(self) -> dict[int, Person]:
@@ -287,6 +290,8 @@ def _relationship_batch(
         surveys_done[author_id].add(stage)
     pulses = recent_usefulness_of(ids)
     survey_averages = survey_scale_average_of(ids)
+    # timezone.localdate(), less its lookup of the active zone for each of a thousand rows.
+    local_zone = timezone.get_current_timezone()
 
     facts = []
     for relationship in relationships:
@@ -298,7 +303,7 @@ def _relationship_batch(
         # Health as goals.selectors.health_for judges it, from the facts read above.
         health = health_assess(
             facts=HealthFacts(
-                started_on=timezone.localdate(relationship.started_at),
+                started_on=relationship.started_at.astimezone(local_zone).date(),
                 cadence_days=cadence,
                 duration_weeks=weeks,
                 last_check_in_on=meeting.get("last"),

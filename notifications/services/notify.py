@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -261,7 +262,7 @@ NEW_ROW_COLUMNS = (
     "delivery",
     "outbound_email_id",
 )
-# PostgreSQL types of NEW_ROW_COLUMNS, for the arrays unnest() reads.
+# PostgreSQL types of NEW_ROW_COLUMNS, for the rows json_to_recordset() reads.
 NEW_ROW_TYPES = ("bigint", "text", "text", "text", "text", "text", "text", "bigint")
 
 
@@ -287,8 +288,8 @@ def _emails_store(chunk: list[PreparedNotification]) -> dict[str, OutboundEmail]
 def _insert_new(chunk: list[PreparedNotification], emails: dict[str, OutboundEmail]) -> set[str]:
     """Insert the chunk's rows whose key is new; returns their keys.
 
-    On PostgreSQL the rows travel as one array per column: a statement of eight parameters
-    instead of thousands, which the driver would otherwise parse placeholder by placeholder."""
+    On PostgreSQL the rows travel as one parameter: a statement of two parameters instead of
+    thousands, which the driver would otherwise parse placeholder by placeholder."""
     table = connection.ops.quote_name(Notification._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in (*NEW_ROW_COLUMNS, "created_at"))
     rows = [
@@ -296,9 +297,20 @@ def _insert_new(chunk: list[PreparedNotification], emails: dict[str, OutboundEma
     ]
     now = timezone.now()
     if connection.vendor == "postgresql":
-        arrays = ", ".join(f"%s::{kind}[]" for kind in NEW_ROW_TYPES)
-        sql = f"INSERT INTO {table} ({quoted}) SELECT *, %s FROM unnest({arrays})"  # noqa: S608
-        params: list[Any] = [now, *(list(column) for column in zip(*rows, strict=True))]
+        # The rows travel as one JSON document: the driver escapes one string, where arrays
+        # (one per column) made it check every value of every column for quoting.
+        columns = ", ".join(
+            f"{connection.ops.quote_name(c)} {kind}"
+            for c, kind in zip(NEW_ROW_COLUMNS, NEW_ROW_TYPES, strict=True)
+        )
+        sql = (
+            f"INSERT INTO {table} ({quoted}) SELECT *, %s "  # noqa: S608 (our names)
+            f"FROM json_to_recordset(%s::json) AS rows({columns})"
+        )
+        params: list[Any] = [
+            now,
+            json.dumps([dict(zip(NEW_ROW_COLUMNS, row, strict=True)) for row in rows]),
+        ]
     else:
         width = len(NEW_ROW_COLUMNS) + 1
         values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(rows))
