@@ -16,6 +16,7 @@ from django.db.models import (
     Case,
     Count,
     Exists,
+    F,
     Max,
     Min,
     OuterRef,
@@ -26,6 +27,7 @@ from django.db.models import (
     When,
     Window,
 )
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 
@@ -181,12 +183,12 @@ def health_for(
             if (met_on := getattr(relationship, PREREAD_LAST_CHECK_IN)) is not None:
                 last_check_in[relationship.pk] = met_on
     else:
-        for relationship_id, met_on in (
+        last_check_in = dict(
             CheckIn.objects.filter(of_relationships(ids))
-            .order_by("relationship_id", "-met_on")
-            .values_list("relationship_id", "met_on")
-        ):
-            last_check_in.setdefault(relationship_id, met_on)
+            .values("relationship_id")
+            .annotate(last=Max("met_on"))
+            .values_list("relationship_id", "last")
+        )
     goals: dict[int, list[GoalFacts]] = defaultdict(list)
     for relationship_id, status, progress, target in Goal.objects.filter(
         of_relationships(ids)
@@ -226,13 +228,22 @@ def recent_usefulness_of(ids: list[int]) -> dict[int, tuple[int, ...]]:
     """Per relationship, the usefulness of its last three pulses, newest first (health's
     feedback facts), in one query."""
     pulses: dict[int, list[int]] = defaultdict(list)
+    newest_first = (F("created_at").desc(), F("pk").desc())
     for relationship_id, usefulness in (
         Pulse.objects.filter(of_relationships(ids, path="check_in__relationship_id"))
-        .order_by("check_in__relationship_id", "-created_at")
+        # Only each relationship's last three leave the database: a year of weekly meetings
+        # is a hundred pulses a pair.
+        .annotate(
+            newness=Window(
+                RowNumber(), partition_by=F("check_in__relationship_id"), order_by=newest_first
+            )
+        )
+        .filter(newness__lte=3)
+        .order_by("check_in__relationship_id", *newest_first)
         .values_list("check_in__relationship_id", "usefulness")
     ):
         pulses[relationship_id].append(usefulness)
-    return {pk: tuple(values[:3]) for pk, values in pulses.items()}
+    return {pk: tuple(values) for pk, values in pulses.items()}
 
 
 def survey_scale_average_of(ids: list[int]) -> dict[int, float]:
