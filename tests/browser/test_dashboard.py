@@ -1,9 +1,12 @@
-"""The cohort dashboard, end to end in chromium on the demo data: the coordinator opens the
-running cohort's dashboard from its page, reads its charts, filters by a department, drills
-into a pair at risk and nudges it; the pair is reminded, once."""
+"""The coordinator's insight journey, end to end in chromium on the demo data: the coordinator
+opens the running cohort's dashboard from its page, reads its charts, filters by a department,
+drills into a pair at risk and nudges it (the pair is reminded, once), then exports the
+cohort's relationships as CSV and downloads its close-out report as PDF."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from urllib.parse import quote_plus
 
@@ -21,8 +24,8 @@ from reports.selectors.dashboard import Filters, dashboard_figures, scope_for_co
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_it_takes_a_coordinator_from_the_dashboard_to_a_nudged_pair(
-    page: Page, live_server, sign_in
+def test_it_takes_a_coordinator_from_the_dashboard_to_a_nudged_pair_an_export_and_a_report(
+    page: Page, live_server, sign_in, tmp_path
 ):
     call_command("seed_demo")
     cohort = Cohort.objects.select_related("program").get(name="Pilot")
@@ -67,3 +70,21 @@ def test_it_takes_a_coordinator_from_the_dashboard_to_a_nudged_pair(
         kind=Notification.Kind.CHECK_IN_OVERDUE, key__contains="nudge-"
     )
     assert set(reminded.values_list("recipient__display_name", flat=True)) >= {mentee_name}
+
+    # From the cohort's page: its relationships as CSV, then the close-out report as PDF.
+    page.goto(f"{live_server.url}/cohorts/{cohort.pk}/")
+    page.get_by_role("link", name="Exports: relationships, check-ins, feedback").click()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Relationships as CSV").click()
+    exported = tmp_path / "relationships.csv"
+    download_info.value.save_as(exported)
+    rows = list(csv.reader(io.StringIO(exported.read_text(encoding="utf-8-sig"))))
+    assert mentee_name in {row[4] for row in rows[1:]}  # the "Mentees or peers" column
+
+    page.get_by_role("link", name="Close-out report").first.click()
+    expect(page.get_by_role("heading", name="Leadership pipeline")).to_be_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    report = tmp_path / "report.pdf"
+    download_info.value.save_as(report)
+    assert report.read_bytes().startswith(b"%PDF-")
