@@ -7,7 +7,11 @@ They sit below both `selectors` (which explain why a step cannot be taken yet) a
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from typing import TypedDict
+
+from django.utils import timezone
 
 from .models import Cohort, Enrolment, Program
 
@@ -19,6 +23,10 @@ COHORT_NEEDS_MENTORS_AND_MENTEES = (
 COHORT_NEEDS_TWO_PEERS = "Approve at least two peers before matching starts."
 COHORT_NEEDS_PUBLISHED_MATCHES = "Publish the cohort's matches before it becomes active."
 COHORT_REOPEN_AFTER_PUBLISHING = "Matches are published: enrolment cannot reopen."
+COHORT_STARTS_LATER = (
+    "This cohort starts on {date}: confirm that its relationships should begin now, before "
+    "that date."
+)
 COHORT_CLONE_ONLY_CLOSED = "Only a closed cohort can be cloned into the next one."
 PROGRAM_KIND_FIXED = (
     "The kind of program cannot change once a cohort has opened: start a new program instead."
@@ -98,3 +106,20 @@ def program_roles(program: Program) -> frozenset[str]:
     if program.kind == Program.Kind.PEER:
         return frozenset({Enrolment.Role.PEER})
     return frozenset({Enrolment.Role.MENTOR, Enrolment.Role.MENTEE})
+
+
+def cohort_default_ends_on(*, program: Program, starts_on: dt.date) -> dt.date:
+    """When a cohort starting on `starts_on` ends unless its coordinator says otherwise: the
+    program's length after its start."""
+    return starts_on + dt.timedelta(weeks=program.length_weeks)
+
+
+def program_today(program: Program) -> dt.date:
+    """Today where the program runs (its time zone), which cohort dates are read in."""
+    return timezone.localdate(timezone=zoneinfo.ZoneInfo(program.time_zone))
+
+
+def cohort_starts_later(cohort: Cohort) -> dt.date | None:
+    """The cohort's start date while it is still to come, where the program runs; else None.
+    Starting a cohort before that date needs the coordinator's confirmation."""
+    return cohort.starts_on if program_today(cohort.program) < cohort.starts_on else None

@@ -3,6 +3,7 @@ through a `*_visible_to(user=...)` here, so a view that fetches by id can only 4
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -50,6 +51,7 @@ from .rules import (
     INVITATION_FOR_SOMEONE_ELSE,
     INVITATION_USED,
     WITHDRAW_ONLY_OPEN,
+    cohort_starts_later,
 )
 
 if TYPE_CHECKING:
@@ -400,6 +402,8 @@ class NextStep:
     label: str
     explanation: str
     problem: str | None
+    # Starting the cohort before this date (its start, still to come) asks for confirmation.
+    early_start_before: dt.date | None = None
 
 
 @dataclass
@@ -454,6 +458,9 @@ def cohort_next_steps(*, cohort: Cohort) -> list[NextStep]:
                 label=label,
                 explanation=explanation,
                 problem=cohort_transition_problem(cohort=cohort, to_status=to_status),
+                early_start_before=(
+                    cohort_starts_later(cohort) if to_status == Cohort.Status.ACTIVE else None
+                ),
             )
         )
     return steps

@@ -173,6 +173,8 @@ ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER
 REQUEST_ID_HEADER_TRUSTED = TRUSTED_PROXY_COUNT > 0 or TRUSTED_CLIENT_IP_HEADER is not None
 
 LANGUAGE_CODE = "en-gb"
+# Our English catalog comes first: allauth's pages in our sentence case ("Sign in").
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -6,6 +6,7 @@ which `common.forms.form_add_service_error` puts back on the form beside the fie
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -16,7 +17,12 @@ from django.db import models
 from accounts.forms import time_zone_choices
 from common.forms import SubmissionTokenMixin
 from programs.models import Cohort, CohortQuestion, Enrolment, FeedbackQuestion, Program
-from programs.rules import COORDINATOR_SETTABLE_STATUSES, PROGRAM_SETTINGS_FIELDS
+from programs.rules import (
+    COORDINATOR_SETTABLE_STATUSES,
+    PROGRAM_SETTINGS_FIELDS,
+    cohort_default_ends_on,
+    program_today,
+)
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -33,6 +39,20 @@ KIND_LOCKED = "The kind of a program cannot change once one of its cohorts has l
 SELECT_SOMEONE = "Select at least one person."
 # The program's reminder thresholds, shown together under "Reminders".
 REMINDER_FIELDS = tuple(name for name in PROGRAM_SETTINGS_FIELDS if name.startswith("reminder_"))
+# Settings that only some kinds of program use: shown and required only for those kinds. A
+# program of another kind keeps what it had (or the default), so switching back loses nothing.
+KIND_SCOPED_FIELDS: dict[str, frozenset[str]] = {
+    "default_mentor_capacity": frozenset(
+        {Program.Kind.ONE_TO_ONE, Program.Kind.REVERSE, Program.Kind.CIRCLE}
+    ),
+    "circle_size": frozenset({Program.Kind.CIRCLE}),
+    "mentors_per_circle": frozenset({Program.Kind.CIRCLE}),
+    "mentees_may_request": frozenset({Program.Kind.ONE_TO_ONE, Program.Kind.REVERSE}),
+    "allows_external_mentors": frozenset(
+        {Program.Kind.ONE_TO_ONE, Program.Kind.REVERSE, Program.Kind.CIRCLE}
+    ),
+}
+FIELD_REQUIRED = "This field is required."
 STATUS_ACTIONS = {
     Enrolment.Status.APPROVED: ("Approve", "approved"),
     Enrolment.Status.WAITLISTED: ("Waitlist", "waitlisted"),
@@ -77,6 +97,7 @@ class ProgramForm(forms.Form):
     )
     default_mentor_capacity = forms.IntegerField(
         label="Mentees per mentor",
+        required=False,
         min_value=1,
         max_value=50,
         help_text="How many mentees a mentor takes unless they say otherwise.",
@@ -85,12 +106,15 @@ class ProgramForm(forms.Form):
         label="Circle size",
         min_value=2,
         max_value=50,
+        required=False,
         help_text="Group circles only: members per circle, mentors included.",
     )
     mentors_per_circle = forms.TypedChoiceField(
         label="Mentors per circle",
         choices=[(1, "One"), (2, "Two")],
         coerce=int,
+        required=False,
+        empty_value=None,
         help_text="Group circles only: one or two mentors lead each circle.",
     )
     mentees_may_request = forms.BooleanField(
@@ -185,7 +209,34 @@ class ProgramForm(forms.Form):
         for name in REMINDER_FIELDS:
             if cleaned.get(name) is None and name not in self.errors:
                 cleaned[name] = _default(name)
+        kind = cleaned.get("kind")
+        for name, kinds in KIND_SCOPED_FIELDS.items():
+            if name in self.errors:
+                continue
+            if kind in kinds:
+                if cleaned.get(name) is None:
+                    self.add_error(name, FIELD_REQUIRED)
+            else:
+                # Not used by this kind: whatever was posted (a hidden field) is ignored.
+                kept = self.get_initial_for_field(self.fields[name], name)
+                cleaned[name] = _default(name) if kept is None else kept
         return cleaned
+
+    def kind_rows(self) -> list[tuple[forms.BoundField, str, bool]]:
+        """The visible settings outside "Reminders", in order, each with the kinds it applies
+        to ("" for every kind) and whether it starts hidden: only when the kind cannot change
+        any more and the field does not apply to it. Otherwise app.js hides what the chosen
+        kind does not use; without JavaScript every field shows, marked with the kinds it
+        is for, and the server ignores what does not apply."""
+        kind = self["kind"].value()
+        rows = []
+        for field in self.visible_fields():
+            if field.name in REMINDER_FIELDS:
+                continue
+            kinds = KIND_SCOPED_FIELDS.get(field.name)
+            hidden = bool(kinds) and self.kind_locked and kind not in (kinds or ())
+            rows.append((field, " ".join(sorted(kinds)) if kinds else "", hidden))
+        return rows
 
     def clean_kind(self) -> str:
         kind = self.cleaned_data["kind"]
@@ -219,10 +270,17 @@ class CoordinatorRemoveForm(forms.Form):
 # --- Cohorts --------------------------------------------------------------------------------
 
 
+# A new cohort is offered a start this far ahead: time to enrol people and match them.
+NEW_COHORT_LEAD = dt.timedelta(weeks=4)
+
+
 class CohortForm(forms.Form):
+    """A cohort's name and dates. Left empty, the end date is the program's length after the
+    start."""
+
     name = forms.CharField(max_length=150, help_text="For example “Spring 2026”.")
     starts_on = forms.DateField(label="Starts on", widget=DATE_INPUT)
-    ends_on = forms.DateField(label="Ends on", widget=DATE_INPUT)
+    ends_on = forms.DateField(label="Ends on", required=False, widget=DATE_INPUT)
     enrolment_opens_on = forms.DateField(
         label="Enrolment opens on",
         required=False,
@@ -235,6 +293,33 @@ class CohortForm(forms.Form):
         widget=DATE_INPUT,
         help_text="On or before the start date. Leave empty to close it by hand.",
     )
+
+    def __init__(self, *args: Any, program: Program, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.program = program
+        weeks = program.length_weeks
+        self.fields["ends_on"].help_text = (
+            f"{program.name} runs for {weeks} week{'' if weeks == 1 else 's'}: left empty, the "
+            "cohort ends that long after its start."
+        )
+        # app.js moves a pre-filled end date along with the start date.
+        self.fields["ends_on"].widget.attrs["data-length-weeks"] = str(weeks)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        starts_on = cleaned.get("starts_on")
+        if starts_on and not cleaned.get("ends_on") and "ends_on" not in self.errors:
+            cleaned["ends_on"] = cohort_default_ends_on(program=self.program, starts_on=starts_on)
+        return cleaned
+
+    @staticmethod
+    def initial_for_new(program: Program) -> dict[str, object]:
+        """A new cohort starts four weeks from today and runs for the program's length."""
+        starts_on = program_today(program) + NEW_COHORT_LEAD
+        return {
+            "starts_on": starts_on,
+            "ends_on": cohort_default_ends_on(program=program, starts_on=starts_on),
+        }
 
     @staticmethod
     def initial_for(cohort: Cohort) -> dict[str, object]:
@@ -253,6 +338,8 @@ class CohortCreateForm(SubmissionTokenMixin, CohortForm):
 
 class CohortTransitionForm(forms.Form):
     to_status = forms.ChoiceField(choices=Cohort.Status.choices)
+    # Ticked beside "Start the cohort" when its start date is still to come.
+    confirm_early_start = forms.BooleanField(required=False)
 
 
 class CohortCloneForm(SubmissionTokenMixin, forms.Form):
@@ -264,7 +351,31 @@ class CohortCloneForm(SubmissionTokenMixin, forms.Form):
     )
 
 
-class CohortQuestionForm(forms.Form):
+class QuestionRowForm(forms.Form):
+    """A row of the question editor. A new row (one a formset may leave empty) asks for
+    nothing: left blank it is skipped, so none of its fields is marked required; once its
+    question is written, its other choices are required as usual."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.required_once_written: list[str] = []
+        if self.empty_permitted:
+            for name, field in self.fields.items():
+                if field.required:
+                    field.required = False
+                    if name != "text":
+                        self.required_once_written.append(name)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("text"):
+            for name in self.required_once_written:
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, FIELD_REQUIRED)
+        return cleaned
+
+
+class CohortQuestionForm(QuestionRowForm):
     # Carries an existing question's id through the page, so editing its text keeps the
     # answers people already gave to it.
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -285,7 +396,7 @@ CohortQuestionFormSet = forms.formset_factory(
 )
 
 
-class FeedbackQuestionForm(forms.Form):
+class FeedbackQuestionForm(QuestionRowForm):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     text = forms.CharField(label="Question", max_length=300)
     answer_kind = forms.ChoiceField(

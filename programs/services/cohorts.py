@@ -10,6 +10,7 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
 from accounts.services import submission_claim, submission_record
@@ -25,6 +26,9 @@ from programs.models import (
 )
 from programs.rules import (
     COHORT_CLONE_ONLY_CLOSED,
+    COHORT_STARTS_LATER,
+    cohort_default_ends_on,
+    cohort_starts_later,
 )
 from programs.selectors import (
     cohort_transition_problem,
@@ -37,20 +41,21 @@ def cohort_create(
     program: Program,
     name: str,
     starts_on: dt.date,
-    ends_on: dt.date,
+    ends_on: dt.date | None = None,
     enrolment_opens_on: dt.date | None = None,
     enrolment_closes_on: dt.date | None = None,
     created_by: User | None = None,
     submission_token: uuid.UUID | None = None,
 ) -> Cohort:
-    """A draft cohort of `program`. The same form sent twice makes one: `submission_token`,
-    claimed for `created_by`, the person who sent it."""
+    """A draft cohort of `program`, ending `ends_on` or, without one, the program's length
+    after `starts_on`. The same form sent twice makes one: `submission_token`, claimed for
+    `created_by`, the person who sent it."""
     submission_claim(user=created_by, token=submission_token, model=Cohort)
     cohort = Cohort(
         program=program,
         name=name,
         starts_on=starts_on,
-        ends_on=ends_on,
+        ends_on=ends_on or cohort_default_ends_on(program=program, starts_on=starts_on),
         enrolment_opens_on=enrolment_opens_on,
         enrolment_closes_on=enrolment_closes_on,
     )
@@ -102,13 +107,23 @@ def _cohort_validate_dates(cohort: Cohort) -> None:
 
 
 @transaction.atomic
-def cohort_transition(*, cohort: Cohort, to_status: str) -> Cohort:
+def cohort_transition(
+    *, cohort: Cohort, to_status: str, confirm_early_start: bool = False
+) -> Cohort:
     """Move a cohort one step along draft → enrolling → matching → active → closing → closed
-    (enrolling and matching can also step back). Closing opens final feedback."""
+    (enrolling and matching can also step back). Closing opens final feedback. Starting it
+    (active) before its start date needs `confirm_early_start`; without it the refusal
+    (code "starts_later") names the date."""
     cohort = Cohort.objects.select_for_update().select_related("program").get(pk=cohort.pk)
     problem = cohort_transition_problem(cohort=cohort, to_status=to_status)
     if problem:
         raise ValidationError(problem)
+    starts_on = cohort_starts_later(cohort) if to_status == Cohort.Status.ACTIVE else None
+    if starts_on is not None and not confirm_early_start:
+        raise ValidationError(
+            COHORT_STARTS_LATER.format(date=date_format(starts_on, "l j F Y")),
+            code="starts_later",
+        )
     cohort.status = to_status
     now = timezone.now()
     if to_status == Cohort.Status.CLOSING:

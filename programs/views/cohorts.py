@@ -56,7 +56,9 @@ def _cohort_for(request: AuthenticatedHttpRequest, pk: int) -> Cohort:
 @login_required
 def cohort_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     program = get_object_or_404(program_list_visible_to(user=request.user), pk=pk)
-    form = CohortCreateForm(request.POST or None)
+    form = CohortCreateForm(
+        request.POST or None, program=program, initial=CohortForm.initial_for_new(program)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             cohort = services.cohort_create(
@@ -81,7 +83,9 @@ def cohort_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 def cohort_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cohort = _cohort_for(request, pk)
-    form = CohortForm(request.POST or None, initial=CohortForm.initial_for(cohort))
+    form = CohortForm(
+        request.POST or None, program=cohort.program, initial=CohortForm.initial_for(cohort)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.cohort_update(cohort=cohort, **form.cleaned_data)
@@ -206,7 +210,11 @@ def cohort_transition(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         return redirect("programs:cohort_detail", pk=cohort.pk)
     to_status = form.cleaned_data["to_status"]
     try:
-        services.cohort_transition(cohort=cohort, to_status=to_status)
+        services.cohort_transition(
+            cohort=cohort,
+            to_status=to_status,
+            confirm_early_start=form.cleaned_data["confirm_early_start"],
+        )
     except ValidationError as error:
         messages.error(request, service_error_text(error))
     else:

@@ -161,6 +161,58 @@
     });
   }
 
+  // A form with a kind choice (radio buttons named "kind") and wrappers marked
+  // data-kinds="<kind> <kind>": a wrapper shows only while one of its kinds is chosen. Without
+  // JavaScript every wrapper shows and the server ignores the fields a kind does not use.
+  function wireKindScoped(root) {
+    root.querySelectorAll("form").forEach(function (form) {
+      var scoped = form.querySelectorAll("[data-kinds]");
+      var radios = form.querySelectorAll("input[type=radio][name=kind]");
+      if (!scoped.length || !radios.length) {
+        return;
+      }
+      function update() {
+        var chosen = form.querySelector("input[type=radio][name=kind]:checked");
+        scoped.forEach(function (wrapper) {
+          var kinds = wrapper.getAttribute("data-kinds").split(" ");
+          wrapper.hidden = chosen ? kinds.indexOf(chosen.value) === -1 : false;
+        });
+      }
+      radios.forEach(function (radio) {
+        radio.addEventListener("change", update);
+      });
+      update();
+    });
+  }
+
+  // An end date marked data-length-weeks follows its form's start date (starts_on) while it is
+  // empty or still the one the program's length gave; once changed by hand it stays.
+  function addWeeks(isoDate, weeks) {
+    var parts = (isoDate || "").split("-").map(Number);
+    if (parts.length !== 3 || parts.some(isNaN)) {
+      return "";
+    }
+    var day = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2] + 7 * weeks));
+    return day.toISOString().slice(0, 10);
+  }
+
+  function wireEndDates(root) {
+    root.querySelectorAll("input[data-length-weeks]").forEach(function (end) {
+      var start = end.form && end.form.elements.namedItem("starts_on");
+      var weeks = Number(end.getAttribute("data-length-weeks"));
+      if (!start || !weeks) {
+        return;
+      }
+      var previous = start.value;
+      start.addEventListener("change", function () {
+        if (!end.value || end.value === addWeeks(previous, weeks)) {
+          end.value = addWeeks(start.value, weeks);
+        }
+        previous = start.value;
+      });
+    });
+  }
+
   var TOKEN = "submission_token";
 
   function tokenKey(form) {
@@ -198,6 +250,8 @@
   function init(root) {
     detectTimeZones(root || document);
     wireSelectAll(root || document);
+    wireKindScoped(root || document);
+    wireEndDates(root || document);
   }
 
   // Deferred, so the page is parsed. (A page the back-forward cache kept whole still has the

@@ -612,7 +612,8 @@ def test_it_lets_the_cohort_become_active_once_matches_are_published(
     services.proposals_accept_all(run=run)
     publish(run, coordinator)
 
-    cohort = cohort_transition(cohort=matching_cohort, to_status="active")
+    # The factory's cohort starts in two weeks: starting it now is confirmed.
+    cohort = cohort_transition(cohort=matching_cohort, to_status="active", confirm_early_start=True)
 
     assert cohort.status == Cohort.Status.ACTIVE
 

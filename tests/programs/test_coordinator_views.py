@@ -313,14 +313,14 @@ def test_it_edits_a_programs_settings(client, coordinator, program):
     response = client.post(
         reverse("programs:program_edit", args=[program.pk]),
         program_data(
-            name="Leadership Mentoring 2", kind=Program.Kind.PEER, mentees_may_request="on"
+            name="Leadership Mentoring 2", kind=Program.Kind.REVERSE, mentees_may_request="on"
         ),
     )
 
     assert response.status_code == 302
     program.refresh_from_db()
     assert program.name == "Leadership Mentoring 2"
-    assert program.kind == Program.Kind.PEER
+    assert program.kind == Program.Kind.REVERSE
     assert program.mentees_may_request
     assert "Program settings saved." in messages_of(response)
 
