@@ -60,25 +60,75 @@ class GoalChangeCount(TypedDict):
 TIMELINE_PAGE = 20
 MIN_ANSWERS_SHOWN = 3  # coordinators see an aggregate only where at least this many answered
 
-# From the seed's reflection questions, offered at the stage they suit.
-REFLECTION_PROMPTS: dict[str, tuple[str, ...]] = {
-    Reflection.Stage.START: (
-        "What specific qualities do you look for in a mentor to make this relationship work?",
-        "Can you identify any blind spots in your leadership style that a mentor could help "
-        "you address?",
-    ),
-    Reflection.Stage.MIDDLE: (
-        "Reflect on a time you received critical feedback from your mentor. How did you "
-        "respond, and what did you change?",
-        "How do you balance advice from your mentor with staying true to your own style?",
-        "In what ways is this relationship helping you navigate a challenge or transition?",
-    ),
-    Reflection.Stage.END: (
-        "How has mentorship shaped your leadership journey?",
-        "How will you use this experience to mentor others and build a culture of learning?",
-        "Have you considered reverse mentoring, where someone less experienced mentors you?",
-    ),
+# From the seed's reflection questions and its practice of mentoring, by the reader's role in the
+# relationship and the stage it has reached. A mentor is asked about guiding and learning from a
+# mentee, never about "feedback from your mentor"; peers (peer programs and circles) about learning
+# from each other. The first prompt of a stage is the one the relationship page suggests.
+REFLECTION_PROMPTS: dict[str, dict[str, tuple[str, ...]]] = {
+    RelationshipMember.Role.MENTEE: {
+        Reflection.Stage.START: (
+            "What specific qualities do you look for in a mentor to make this relationship work?",
+            "Can you identify any blind spots in your leadership style that a mentor could help "
+            "you address?",
+        ),
+        Reflection.Stage.MIDDLE: (
+            "Reflect on a time you received critical feedback from your mentor. How did you "
+            "respond, and what did you change?",
+            "How do you balance advice from your mentor with staying true to your own style?",
+            "In what ways is this relationship helping you navigate a challenge or transition?",
+        ),
+        Reflection.Stage.END: (
+            "How has mentorship shaped your leadership journey?",
+            "How will you use this experience to mentor others and build a culture of learning?",
+            "Where will you look for support next: a peer group, another mentor, a circle?",
+        ),
+    },
+    RelationshipMember.Role.MENTOR: {
+        Reflection.Stage.START: (
+            "What do you hope to pass on in this relationship, and what do you hope to learn "
+            "from your mentee?",
+            "How will you give your mentee room to create themselves, rather than a copy of you?",
+            "What will make it safe for your mentee to bring you their challenges and concerns?",
+        ),
+        Reflection.Stage.MIDDLE: (
+            "Reflect on a time you gave your mentee critical feedback. How was it received, and "
+            "what would you do differently?",
+            "When did you last listen rather than advise, and let your mentee find their own "
+            "answer?",
+            "What have you learned from your mentee, or about your own leadership, so far?",
+        ),
+        Reflection.Stage.END: (
+            "How has mentoring someone shaped your own leadership?",
+            "How will you use this experience to mentor others and build a culture of learning "
+            "in your team?",
+            "Have you considered reverse mentoring, where someone less experienced mentors you? "
+            "How might it change the way you lead?",
+        ),
+    },
+    RelationshipMember.Role.PEER: {
+        Reflection.Stage.START: (
+            "What experience could you offer your peers, and what would you like to learn from "
+            "them?",
+            "Can you identify any blind spots in your leadership style that your peers could "
+            "help you address?",
+        ),
+        Reflection.Stage.MIDDLE: (
+            "Reflect on feedback a peer gave you. How did you respond, and what did you change?",
+            "Which idea or practice from a peer have you tried, and how did it go?",
+            "How are you balancing offering support with asking for it?",
+        ),
+        Reflection.Stage.END: (
+            "How has learning alongside peers shaped your leadership journey?",
+            "How will you keep the network of support you built here once the program ends?",
+            "How will you use this experience to mentor others and build a culture of learning?",
+        ),
+    },
 }
+
+
+def reflection_prompts_for(*, role: str, stage: str) -> tuple[str, ...]:
+    """The journal's suggested questions for someone in `role` at `stage` of a relationship."""
+    return REFLECTION_PROMPTS[role][stage]
 
 
 # --- Who sees what --------------------------------------------------------------------------
@@ -297,7 +347,10 @@ class RelationshipHome:
 
     @property
     def reflection_prompts(self) -> tuple[str, ...]:
-        return REFLECTION_PROMPTS[self.reflection_stage]
+        """The viewer's prompts; a coordinator looking in (no role here) has none."""
+        if self.me is None:
+            return ()
+        return reflection_prompts_for(role=self.me.role, stage=self.reflection_stage)
 
 
 def reflection_stage_for(relationship: Relationship, today: dt.date | None = None) -> str:
@@ -600,11 +653,12 @@ def relationship_list_active_in(*, cohort: Cohort) -> list[Relationship]:
 
 
 def goal_list_open_in(*, relationship: Relationship) -> list[Goal]:
-    """Goals neither done nor dropped, soonest target first: what a check-in can move on."""
+    """Goals neither done nor dropped, soonest target first, without milestones: what a
+    check-in can move on (a goal with milestones moves as they are ticked)."""
     return list(
-        relationship.goals.exclude(status__in=[Goal.Status.DONE, Goal.Status.DROPPED]).order_by(
-            "target_date", "pk"
-        )
+        relationship.goals.exclude(status__in=[Goal.Status.DONE, Goal.Status.DROPPED])
+        .filter(milestones__isnull=True)
+        .order_by("target_date", "pk")
     )
 
 

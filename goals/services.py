@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 from collections.abc import Mapping
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -62,6 +62,9 @@ SUMMARY_EMPTY = "Write a short summary of what you talked about."
 NEXT_MEETING_IN_PAST = "The next meeting must be in the future."
 TARGET_BEFORE_START = "The target date cannot be before the relationship started ({date})."
 GOAL_NOT_IN_RELATIONSHIP = "That goal belongs to another relationship."
+OWNER_NOT_A_MEMBER = "A goal can only be handed to someone in this relationship."
+MILESTONE_TITLE_EMPTY = "Say what the step is."
+NOT_YOUR_NOTE = "Only the person who wrote a private note can change it."
 NOT_A_MEMBER = "Only the people in this relationship can do that."
 CONFIRM_OWN_CHECK_IN = "The other side confirms a check-in, not the person who logged it."
 ALREADY_CONFIRMED = "This check-in is already confirmed."
@@ -149,17 +152,17 @@ def agreement_update(
     duration_weeks: int,
 ) -> Agreement:
     """Save an edit made on `base_version`. If someone saved in between, nothing is saved and
-    the caller is told (never a silent overwrite). A change after anyone signed asks everyone
-    to sign the new version."""
+    the caller is told (never a silent overwrite). The editor signs the new version by saving
+    it; every other member is asked to sign it (notified, in the app and by email)."""
     agreement = (
         Agreement.objects.select_for_update().select_related("relationship").get(pk=agreement.pk)
     )
     _active(agreement.relationship)
+    _member_of(member, agreement.relationship_id)
     if agreement.version != base_version:
         raise ValidationError(AGREEMENT_CHANGED.format(version=agreement.version))
     if not text.strip():
         raise ValidationError({"text": "The agreement cannot be empty."})
-    had_signatures = agreement.signatures.filter(version=agreement.version).exists()
     agreement.text = text.strip()
     agreement.meeting_cadence_days = meeting_cadence_days
     agreement.meeting_mode = meeting_mode
@@ -169,17 +172,18 @@ def agreement_update(
     agreement.full_clean(exclude=["version"])
     agreement.save()
     agreement.refresh_from_db()
-    if had_signatures:
-        # The agreement row stays the same across edits: its version makes each change (and
-        # each request to sign again) a notification of its own.
-        _notify_members(
-            Notification.Kind.AGREEMENT_CHANGED,
-            members=_others(agreement.relationship, member),
-            relationship_id=agreement.relationship_id,
-            about=agreement,
-            context={"agreement": agreement, "changed_by": member.enrolment.user},
-            period=f"v{agreement.version}",
-        )
+    # Saving is signing: the editor wrote this version (the button says "Save and sign").
+    AgreementSignature.objects.create(agreement=agreement, member=member, version=agreement.version)
+    # The agreement row stays the same across edits: its version makes each change (and each
+    # request to sign) a notification of its own.
+    _notify_members(
+        Notification.Kind.AGREEMENT_CHANGED,
+        members=_others(agreement.relationship, member),
+        relationship_id=agreement.relationship_id,
+        about=agreement,
+        context={"agreement": agreement, "changed_by": member.enrolment.user},
+        period=f"v{agreement.version}",
+    )
     return agreement
 
 
@@ -250,10 +254,16 @@ def goal_update(
     target_date: dt.date | Unset = UNSET,
     status: str | Unset = UNSET,
     progress: int | Unset = UNSET,
+    owner: RelationshipMember | Unset = UNSET,
 ) -> Goal:
     """Change a goal (the fields passed; the rest stay); every changed field is kept in its
-    history (who, when, from, to)."""
-    goal = Goal.objects.select_for_update().select_related("relationship").get(pk=goal.pk)
+    history (who, when, from, to). `owner` hands the goal to another member of the
+    relationship."""
+    goal = (
+        Goal.objects.select_for_update()
+        .select_related("relationship", "owner__enrolment__user")
+        .get(pk=goal.pk)
+    )
     _active(goal.relationship)
     fields = passed_values(locals(), GOAL_TRACKED_FIELDS)
     if target_date is not UNSET and target_date < _started_on(goal.relationship):
@@ -261,6 +271,19 @@ def goal_update(
             {"target_date": TARGET_BEFORE_START.format(date=_started_on(goal.relationship))}
         )
     changes = []
+    if owner is not UNSET and owner.pk != goal.owner_id:
+        if owner.relationship_id != goal.relationship_id:
+            raise ValidationError({"owner": OWNER_NOT_A_MEMBER})
+        changes.append(
+            GoalChange(
+                goal=goal,
+                changed_by=changed_by,
+                field="owner",
+                old_value=_member_name(goal.owner),
+                new_value=_member_name(owner),
+            )
+        )
+        goal.owner = owner
     for name in GOAL_TRACKED_FIELDS:
         if name not in fields:
             continue
@@ -305,12 +328,150 @@ def goal_update(
     return goal
 
 
+def _member_name(member: RelationshipMember) -> str:
+    user = member.enrolment.user
+    return user.display_name or user.email
+
+
+def _milestone_label(title: str, due_on: dt.date | None) -> str:
+    return f"{title} (due {due_on.isoformat()})" if due_on else title
+
+
+def _goal_locked(goal_id: int, *, member: RelationshipMember) -> Goal:
+    """The goal, locked: milestone changes on one goal (two members ticking at once) are taken
+    one after the other, so its progress counts every milestone."""
+    goal = Goal.objects.select_for_update().select_related("relationship").get(pk=goal_id)
+    _active(goal.relationship)
+    _member_of(member, goal.relationship_id)
+    return goal
+
+
+def _goal_follow_milestones(goal: Goal, *, changed_by: User, change: GoalChange) -> Goal:
+    """Record `change` and move the goal's progress (and status) to its milestones: done
+    milestones out of all, rounded down so 100% means every one is done. A goal whose
+    milestones are all removed keeps its progress; a dropped goal keeps its status."""
+    change.save()
+    milestones = list(goal.milestones.values_list("done_at", flat=True))
+    if not milestones:
+        return goal
+    done = sum(1 for done_at in milestones if done_at is not None)
+    progress = done * 100 // len(milestones)
+    if goal.status == Goal.Status.DONE and progress < 100:
+        # A milestone was unticked or added: the goal is not done any more.
+        return goal_update(
+            goal=goal, changed_by=changed_by, progress=progress, status=Goal.Status.ON_TRACK
+        )
+    # goal_update moves "not started" to "on track" and 100% to "done", in the history.
+    return goal_update(goal=goal, changed_by=changed_by, progress=progress)
+
+
 @transaction.atomic
-def milestone_toggle(*, milestone: Milestone, done: bool) -> Milestone:
-    _active(milestone.goal.relationship)
+def milestone_toggle(
+    *,
+    milestone: Milestone,
+    done: bool,
+    member: RelationshipMember,
+) -> Milestone:
+    """Tick (or untick) a milestone; the goal's progress and status follow (see
+    _goal_follow_milestones), and the tick is kept in the goal's history."""
+    goal = _goal_locked(milestone.goal_id, member=member)
+    changed_by = member.enrolment.user
+    milestone = Milestone.objects.get(pk=milestone.pk)
+    if (milestone.done_at is not None) == done:
+        return milestone  # a second click of the same state: nothing to record
     milestone.done_at = timezone.now() if done else None
     milestone.save(update_fields=["done_at"])
+    _goal_follow_milestones(
+        goal,
+        changed_by=changed_by,
+        change=GoalChange(
+            goal=goal,
+            changed_by=changed_by,
+            field="milestone",
+            old_value=f"{milestone.title}: {'not done' if done else 'done'}",
+            new_value=f"{milestone.title}: {'done' if done else 'not done'}",
+        ),
+    )
     return milestone
+
+
+@transaction.atomic
+def milestone_add(
+    *,
+    goal: Goal,
+    title: str,
+    member: RelationshipMember,
+    due_on: dt.date | None = None,
+) -> Milestone:
+    """Add a step to a goal after it was set; its progress follows (a done goal reopens)."""
+    goal = _goal_locked(goal.pk, member=member)
+    changed_by = member.enrolment.user
+    if not title.strip():
+        raise ValidationError({"title": MILESTONE_TITLE_EMPTY})
+    milestone = Milestone(goal=goal, title=title.strip(), due_on=due_on)
+    milestone.full_clean()
+    milestone.save()
+    _goal_follow_milestones(
+        goal,
+        changed_by=changed_by,
+        change=GoalChange(
+            goal=goal,
+            changed_by=changed_by,
+            field="milestone",
+            old_value="",
+            new_value=_milestone_label(milestone.title, due_on),
+        ),
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_update(
+    *,
+    milestone: Milestone,
+    title: str,
+    member: RelationshipMember,
+    due_on: dt.date | None = None,
+) -> Milestone:
+    """Rename a milestone or change its date, kept in the goal's history."""
+    _goal_locked(milestone.goal_id, member=member)
+    changed_by = member.enrolment.user
+    milestone = Milestone.objects.get(pk=milestone.pk)
+    if not title.strip():
+        raise ValidationError({"title": MILESTONE_TITLE_EMPTY})
+    old = _milestone_label(milestone.title, milestone.due_on)
+    milestone.title, milestone.due_on = title.strip(), due_on
+    new = _milestone_label(milestone.title, milestone.due_on)
+    if old == new:
+        return milestone
+    milestone.full_clean()
+    milestone.save(update_fields=["title", "due_on"])
+    GoalChange.objects.create(
+        goal_id=milestone.goal_id,
+        changed_by=changed_by,
+        field="milestone",
+        old_value=old,
+        new_value=new,
+    )
+    return milestone
+
+
+@transaction.atomic
+def milestone_remove(*, milestone: Milestone, member: RelationshipMember) -> Goal:
+    """Remove a milestone; the goal's progress follows the ones left (kept as it was when none
+    is left), and the removal is kept in its history."""
+    goal = _goal_locked(milestone.goal_id, member=member)
+    changed_by = member.enrolment.user
+    milestone = Milestone.objects.get(pk=milestone.pk)
+    label = _milestone_label(milestone.title, milestone.due_on)
+    milestone.delete()
+    return _goal_follow_milestones(
+        goal,
+        changed_by=changed_by,
+        change=GoalChange(
+            goal=goal, changed_by=changed_by, field="milestone", old_value=label, new_value=""
+        ),
+    )
 
 
 # --- Check-ins ------------------------------------------------------------------------------
@@ -438,6 +599,35 @@ def private_note_add(
     )
     submission_record(user=author, token=submission_token, created=note)
     return note
+
+
+def _own_note(note: PrivateNote, author: User) -> PrivateNote:
+    """The note, locked, if `author` wrote it: nobody else may change or remove it (views fetch
+    notes among the viewer's own, so anyone else gets a 404 before this)."""
+    note = PrivateNote.objects.select_for_update().get(pk=note.pk)
+    if note.author_id != author.pk:
+        raise PermissionDenied(NOT_YOUR_NOTE)
+    return note
+
+
+@transaction.atomic
+def private_note_update(*, note: PrivateNote, author: User, text: str) -> PrivateNote:
+    """Rewrite one's own private note. Like the note, the change is private: no history, no
+    notification; only its `updated_at` moves."""
+    note = _own_note(note, author)
+    if not text.strip():
+        raise ValidationError({"text": "Write something first, or delete the note."})
+    note.text = text.strip()
+    note.full_clean()
+    note.save(update_fields=["text", "updated_at"])
+    return note
+
+
+@transaction.atomic
+def private_note_delete(*, note: PrivateNote, author: User) -> None:
+    """Delete one's own private note for good (also after the relationship ended: it is the
+    author's own text)."""
+    _own_note(note, author).delete()
 
 
 # --- Feedback -------------------------------------------------------------------------------

@@ -16,6 +16,9 @@ urlpatterns = [
     path("goals/<int:pk>/edit/", relationship.goal_edit, name="goal_edit"),
     path("goals/<int:pk>/history/", relationship.goal_history, name="goal_history"),
     path("milestones/<int:pk>/toggle/", relationship.milestone_toggle, name="milestone_toggle"),
+    path("goals/<int:pk>/milestones/new/", relationship.milestone_add, name="milestone_add"),
+    path("milestones/<int:pk>/edit/", relationship.milestone_edit, name="milestone_edit"),
+    path("milestones/<int:pk>/remove/", relationship.milestone_remove, name="milestone_remove"),
     path(
         "relationships/<int:pk>/check-ins/new/",
         relationship.check_in_create,
@@ -24,6 +27,8 @@ urlpatterns = [
     path("check-ins/<int:pk>/confirm/", relationship.check_in_confirm, name="check_in_confirm"),
     path("check-ins/<int:pk>/comment/", relationship.check_in_comment, name="check_in_comment"),
     path("relationships/<int:pk>/notes/", relationship.private_note_add, name="private_note_add"),
+    path("notes/<int:pk>/edit/", relationship.private_note_edit, name="private_note_edit"),
+    path("notes/<int:pk>/delete/", relationship.private_note_delete, name="private_note_delete"),
     path(
         "relationships/<int:pk>/close/", relationship.relationship_close, name="relationship_close"
     ),

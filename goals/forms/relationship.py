@@ -4,14 +4,14 @@ service in goals.services (or matching.services for closing)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils import timezone
 
 from common.forms import SubmissionTokenMixin
 from goals.models import Agreement, CheckIn, Goal
-from matching.models import Relationship
+from matching.models import Relationship, RelationshipMember
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -47,10 +47,25 @@ class GoalCreateForm(SubmissionTokenMixin, forms.Form):
         return tuple(line.strip()[:200] for line in lines if line.strip())
 
 
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: RelationshipMember) -> str:
+        user = obj.enrolment.user
+        return f"{user.display_name or user.email} ({obj.get_role_display().lower()})"
+
+
 class GoalEditForm(forms.Form):
+    """Everyone in the relationship reads what is typed here, and its history keeps each
+    change. A goal with milestones takes its progress from them: no progress field then."""
+
     title = forms.CharField(label="Goal", max_length=200)
     measure = forms.CharField(label="How you will know", max_length=300)
     target_date = forms.DateField(label="By when", widget=DATE_WIDGET)
+    owner = MemberChoiceField(
+        label="Whose goal",
+        queryset=RelationshipMember.objects.none(),
+        empty_label=None,
+        help_text="Hand the goal to someone else in the relationship.",
+    )
     status = forms.ChoiceField(choices=Goal.Status.choices)
     progress = forms.IntegerField(
         label="Progress (%)",
@@ -58,6 +73,24 @@ class GoalEditForm(forms.Form):
         max_value=100,
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "step": 5}),
     )
+
+    def __init__(self, *args: Any, goal: Goal, milestone_count: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        owner = cast(forms.ModelChoiceField, self.fields["owner"])
+        owner.queryset = (
+            RelationshipMember.objects.filter(relationship_id=goal.relationship_id)
+            .select_related("enrolment__user")
+            .order_by("role", "pk")
+        )
+        if milestone_count:
+            del self.fields["progress"]
+
+
+class MilestoneForm(forms.Form):
+    """A step of a goal: everyone in the relationship reads it."""
+
+    title = forms.CharField(label="Step", max_length=200)
+    due_on = forms.DateField(label="Due on", required=False, widget=DATE_WIDGET)
 
 
 class CheckInForm(SubmissionTokenMixin, forms.Form):
@@ -131,6 +164,15 @@ class CommentForm(SubmissionTokenMixin, forms.Form):
 class PrivateNoteForm(SubmissionTokenMixin, forms.Form):
     text = forms.CharField(
         label="New private note", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+
+class PrivateNoteEditForm(forms.Form):
+    text = forms.CharField(
+        label="Private note",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+        help_text="Only you can read this, and only you can change or delete it.",
     )
 
 

@@ -33,14 +33,16 @@ from goals.forms.relationship import (
     CommentForm,
     GoalCreateForm,
     GoalEditForm,
+    MilestoneForm,
+    PrivateNoteEditForm,
     PrivateNoteForm,
 )
-from goals.models import CheckIn, Goal, Milestone
+from goals.models import CheckIn, Goal, Milestone, PrivateNote
 from matching import services as matching_services
 from matching.models import Relationship, RelationshipMember
 from matching.selectors import relationship_list_visible_to
 
-GOAL_EDIT_FIELDS = ("title", "measure", "target_date", "status", "progress")
+GOAL_EDIT_FIELDS = ("title", "measure", "target_date", "owner", "status", "progress")
 
 
 # --- Access ---------------------------------------------------------------------------------
@@ -216,7 +218,9 @@ def agreement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         form = AgreementForm(request.POST)
         if form.is_valid():
             try:
-                services.agreement_update(agreement=agreement, member=member, **form.cleaned_data)
+                saved = services.agreement_update(
+                    agreement=agreement, member=member, **form.cleaned_data
+                )
             except ValidationError as error:
                 agreement.refresh_from_db()
                 conflict = agreement.version != form.cleaned_data["base_version"]
@@ -229,7 +233,11 @@ def agreement_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     form.is_valid()
                 form_add_service_error(form, error)
             else:
-                messages.success(request, "Agreement saved. Everyone signs the new version again.")
+                messages.success(
+                    request,
+                    f"Agreement saved and signed by you as version {saved.version}. "
+                    "The others are asked to read and sign it.",
+                )
                 return redirect(_home_url(relationship, "agreement"))
     else:
         form = AgreementForm(
@@ -306,13 +314,14 @@ def goal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     goal = _goal(request, pk)
     relationship = goal.relationship
     _member(request, relationship)
+    milestones = list(goal.milestones.all())
     if request.method == "POST":
-        form = GoalEditForm(request.POST)
+        form = GoalEditForm(request.POST, goal=goal, milestone_count=len(milestones))
         if form.is_valid():
             changed = {
                 name: form.cleaned_data[name]
                 for name in GOAL_EDIT_FIELDS
-                if form.cleaned_data[name] != getattr(goal, name)
+                if name in form.cleaned_data and form.cleaned_data[name] != getattr(goal, name)
             }
             try:
                 if changed:
@@ -323,8 +332,31 @@ def goal_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, "Goal saved." if changed else "Nothing changed.")
                 return redirect(_home_url(relationship, f"goal-{goal.pk}"))
     else:
-        form = GoalEditForm(initial={name: getattr(goal, name) for name in GOAL_EDIT_FIELDS})
-    return render(request, "goals/goal_form.html", _context(relationship, form=form, goal=goal))
+        form = GoalEditForm(
+            initial={name: getattr(goal, name) for name in GOAL_EDIT_FIELDS},
+            goal=goal,
+            milestone_count=len(milestones),
+        )
+    return render(
+        request,
+        "goals/goal_form.html",
+        _context(
+            relationship,
+            form=form,
+            goal=goal,
+            milestones=[
+                (
+                    m,
+                    MilestoneForm(
+                        initial={"title": m.title, "due_on": m.due_on}, prefix=f"m{m.pk}"
+                    ),
+                )
+                for m in milestones
+            ],
+            milestone_form=MilestoneForm(prefix="new"),
+            milestones_done=sum(1 for m in milestones if m.done_at),
+        ),
+    )
 
 
 @login_required
@@ -339,21 +371,96 @@ def goal_history(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
-def milestone_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+def _milestone(request: AuthenticatedHttpRequest, pk: int) -> tuple[Milestone, RelationshipMember]:
+    """A milestone of a relationship the viewer is a member of (404 for anyone else)."""
     milestone = get_object_or_404(
         Milestone.objects.select_related("goal__relationship"),
         pk=pk,
         goal__relationship__in=_visible_relationships(request),
     )
-    relationship = milestone.goal.relationship
-    _member(request, relationship)
+    return milestone, _member(request, milestone.goal.relationship)
+
+
+def _goal_edit_url(goal_id: int) -> str:
+    return reverse("goals:goal_edit", args=[goal_id]) + "#milestones"
+
+
+@login_required
+@require_POST
+def milestone_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    milestone, member = _milestone(request, pk)
+    done = request.POST.get("done") == "1"
     try:
-        services.milestone_toggle(milestone=milestone, done=request.POST.get("done") == "1")
+        services.milestone_toggle(milestone=milestone, done=done, member=member)
     except ValidationError as error:
         messages.error(request, service_error_text(error))
-    return redirect(_home_url(relationship, f"goal-{milestone.goal_id}"))
+    else:
+        goal = Goal.objects.get(pk=milestone.goal_id)
+        state = "done" if done else "not done"
+        messages.success(
+            request,
+            f"“{milestone.title}” marked {state}. “{goal.title}” is "
+            f"{goal.get_status_display().lower()}, {goal.progress}%.",
+        )
+    return redirect(_home_url(milestone.goal.relationship, f"goal-{milestone.goal_id}"))
+
+
+@login_required
+@require_POST
+def milestone_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    goal = _goal(request, pk)
+    member = _member(request, goal.relationship)
+    form = MilestoneForm(request.POST, prefix="new")
+    if not form.is_valid():
+        messages.error(request, "Say what the step is (and a valid date, if any).")
+    else:
+        try:
+            services.milestone_add(
+                goal=goal,
+                member=member,
+                title=form.cleaned_data["title"],
+                due_on=form.cleaned_data["due_on"],
+            )
+        except ValidationError as error:
+            messages.error(request, service_error_text(error))
+        else:
+            messages.success(request, "Step added. The goal's progress counts it.")
+    return redirect(_goal_edit_url(goal.pk))
+
+
+@login_required
+@require_POST
+def milestone_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    milestone, member = _milestone(request, pk)
+    form = MilestoneForm(request.POST, prefix=f"m{milestone.pk}")
+    if not form.is_valid():
+        messages.error(request, "Say what the step is (and a valid date, if any).")
+    else:
+        try:
+            services.milestone_update(
+                milestone=milestone,
+                member=member,
+                title=form.cleaned_data["title"],
+                due_on=form.cleaned_data["due_on"],
+            )
+        except ValidationError as error:
+            messages.error(request, service_error_text(error))
+        else:
+            messages.success(request, "Step saved.")
+    return redirect(_goal_edit_url(milestone.goal_id))
+
+
+@login_required
+@require_POST
+def milestone_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    milestone, member = _milestone(request, pk)
+    try:
+        services.milestone_remove(milestone=milestone, member=member)
+    except ValidationError as error:
+        messages.error(request, service_error_text(error))
+    else:
+        messages.success(request, f"Step “{milestone.title}” removed.")
+    return redirect(_goal_edit_url(milestone.goal_id))
 
 
 # --- Check-ins ------------------------------------------------------------------------------
@@ -455,6 +562,50 @@ def private_note_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         else:
             messages.success(request, "Private note saved. Only you can read it.")
     return redirect(_home_url(relationship, "private-notes"))
+
+
+def _own_note(request: AuthenticatedHttpRequest, pk: int) -> PrivateNote:
+    """One of the viewer's own private notes, in a relationship they are a member of; anyone
+    else's note is a 404, whoever asks (partner, coordinator, admin)."""
+    note = get_object_or_404(
+        PrivateNote.objects.select_related("relationship__cohort__program", "check_in"),
+        pk=pk,
+        author=request.user,
+        relationship__in=_visible_relationships(request),
+    )
+    _member(request, note.relationship)
+    return note
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def private_note_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    note = _own_note(request, pk)
+    form = PrivateNoteEditForm(request.POST or None, initial={"text": note.text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.private_note_update(
+                note=note, author=request.user, text=form.cleaned_data["text"]
+            )
+        except ValidationError as error:
+            form_add_service_error(form, error)
+        else:
+            messages.success(request, "Private note saved. Only you can read it.")
+            return redirect(_home_url(note.relationship, "private-notes"))
+    return render(
+        request,
+        "goals/private_note_edit.html",
+        _context(note.relationship, note=note, form=form),
+    )
+
+
+@login_required
+@require_POST
+def private_note_delete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    note = _own_note(request, pk)
+    services.private_note_delete(note=note, author=request.user)
+    messages.success(request, "Private note deleted.")
+    return redirect(_home_url(note.relationship, "private-notes"))
 
 
 # --- Closing --------------------------------------------------------------------------------

@@ -76,6 +76,11 @@ def _pages(pair, secrets) -> list[str]:
         reverse("goals:my_mentoring"),
         reverse("goals:relationship_home", args=[pair.pk]),
         reverse("goals:agreement_edit", args=[pair.pk]),
+        # The author's own note pages (anyone else gets a 404).
+        *(
+            reverse("goals:private_note_edit", args=[note.pk])
+            for note in PrivateNote.objects.filter(relationship=pair)
+        ),
         reverse("goals:check_in_create", args=[pair.pk]),
         reverse("goals:relationship_close", args=[pair.pk]),
         reverse("goals:reflections", args=[pair.pk]),
@@ -183,6 +188,8 @@ def test_it_shows_the_author_their_notes_on_the_relationship_page(client, mentee
 
     assert home.status_code == 200
     assert NOTE in home.content.decode()
+    edit = client.get(reverse("goals:private_note_edit", args=[secrets["note"].pk]))
+    assert NOTE in edit.content.decode()
 
 
 def test_it_does_not_search_private_text_in_the_admin(client, admin_user, pair, secrets):

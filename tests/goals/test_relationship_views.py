@@ -28,6 +28,7 @@ from goals.models import (
     PrivateNote,
 )
 from matching.models import Relationship, RelationshipMember
+from notifications.models import Notification
 from tests.factories import RelationshipFactory
 
 pytestmark = pytest.mark.django_db
@@ -106,6 +107,9 @@ def _effect(name: str, w: World) -> bool:
         "goal_create": lambda: Goal.objects.filter(title="Matrix goal").exists(),
         "goal_edit": lambda: Goal.objects.get(pk=w.goal.pk).title == "Edited",
         "milestone_toggle": lambda: Milestone.objects.get(pk=w.milestone.pk).done_at is not None,
+        "milestone_add": lambda: Milestone.objects.filter(title="Matrix step").exists(),
+        "milestone_edit": lambda: Milestone.objects.get(pk=w.milestone.pk).title == "Renamed",
+        "milestone_remove": lambda: not Milestone.objects.filter(pk=w.milestone.pk).exists(),
         "check_in_create": lambda: CheckIn.objects.filter(summary="Matrix meeting").exists(),
         "check_in_confirm": lambda: CheckIn.objects.get(pk=w.check_in.pk).confirmed_at is not None,
         "check_in_comment": lambda: CheckInComment.objects.exists(),
@@ -149,14 +153,29 @@ def _request(name: str, w: World) -> tuple[str, str, Any]:
                 "title": "Edited",
                 "measure": w.goal.measure,
                 "target_date": w.goal.target_date.isoformat(),
+                "owner": w.goal.owner_id,
                 "status": w.goal.status,
-                "progress": w.goal.progress,
             },
         ),
         "milestone_toggle": (
             "post",
             reverse("goals:milestone_toggle", args=[w.milestone.pk]),
             {"done": "1"},
+        ),
+        "milestone_add": (
+            "post",
+            reverse("goals:milestone_add", args=[w.goal.pk]),
+            {"new-title": "Matrix step"},
+        ),
+        "milestone_edit": (
+            "post",
+            reverse("goals:milestone_edit", args=[w.milestone.pk]),
+            {f"m{w.milestone.pk}-title": "Renamed"},
+        ),
+        "milestone_remove": (
+            "post",
+            reverse("goals:milestone_remove", args=[w.milestone.pk]),
+            {},
         ),
         "check_in_create": (
             "post",
@@ -204,6 +223,9 @@ MEMBER_WRITES = (
     "goal_create",
     "goal_edit",
     "milestone_toggle",
+    "milestone_add",
+    "milestone_edit",
+    "milestone_remove",
     "check_in_create",
     "check_in_confirm",
     "check_in_comment",
@@ -302,8 +324,16 @@ def test_it_is_signed_by_everyone_once_both_sign_the_edited_agreement(client, me
     edit = client.get(reverse("goals:agreement_edit", args=[pair.pk]))
     assert edit.context["form"].initial["base_version"] == 1
 
-    client.post(reverse("goals:agreement_edit", args=[pair.pk]), _agreement_data("We meet.", 1))
-    client.post(reverse("goals:agreement_sign", args=[pair.pk]), {"version": 2})
+    assert "Save and sign version 2" in text_of(edit)
+
+    saved = client.post(
+        reverse("goals:agreement_edit", args=[pair.pk]), _agreement_data("We meet.", 1), follow=True
+    )
+    assert (
+        "Agreement saved and signed by you as version 2. The others are asked to read and sign it."
+        in flashed(saved)
+    )
+    assert "Sign version 2" not in text_of(saved)  # the editor has signed by saving
     client.force_login(mentee)
     response = client.post(
         reverse("goals:agreement_sign", args=[pair.pk]), {"version": 2}, follow=True
@@ -334,6 +364,26 @@ def test_it_asks_to_sign_again_after_an_edit_and_tells_the_other_member(
     page = text_of(client.get(reverse("goals:relationship_home", args=[pair.pk])))
     assert "Sign version 2" in page
     assert "Read and sign the agreement (version 2)." in page
+
+
+def test_it_asks_the_partner_to_sign_an_agreement_edited_before_anyone_signed(
+    client, mentor, mentee, pair, mailoutbox, django_capture_on_commit_callbacks
+):
+    services.agreement_draft(relationship=pair)
+    client.force_login(mentor)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("goals:agreement_edit", args=[pair.pk]), _agreement_data("Weekly.", 1))
+
+    assert [m.to for m in mailoutbox] == [[mentee.email]]
+    assert Notification.objects.filter(
+        recipient=mentee, kind=Notification.Kind.AGREEMENT_CHANGED
+    ).exists()
+    assert not Notification.objects.filter(recipient=mentor).exists()
+    client.force_login(mentee)
+    page = text_of(client.get(reverse("goals:relationship_home", args=[pair.pk])))
+    assert "Sign version 2" in page
+    assert "Not signed by everyone" in page
 
 
 def test_it_keeps_my_text_when_someone_saved_the_agreement_first(client, mentor, mentee, pair):
@@ -404,18 +454,18 @@ def test_it_records_each_goal_edit_in_its_history(client, mentor, world):
         reverse("goals:goal_edit", args=[goal.pk]),
         {
             "title": "Speak at the town hall",
-            "measure": goal.measure,
             "target_date": goal.target_date.isoformat(),
+            "owner": goal.owner_id,
             "status": "on_track",
-            "progress": 30,
+            "measure": "A ten-minute talk, given",
         },
     )
 
     changes = {c.field: (c.old_value, c.new_value) for c in GoalChange.objects.all()}
     assert changes == {
         "title": ("Speak at the all-hands", "Speak at the town hall"),
+        "measure": ("A five-minute talk, given", "A ten-minute talk, given"),
         "status": ("not_started", "on_track"),
-        "progress": ("0", "30"),
     }
     assert set(GoalChange.objects.values_list("changed_by", flat=True)) == {mentor.pk}
     page = text_of(client.get(reverse("goals:goal_history", args=[goal.pk])))
@@ -433,6 +483,110 @@ def test_it_toggles_a_milestone_both_ways(client, mentee, world):
     assert Milestone.objects.get().done_at is not None
     client.post(url, {"done": "0"})
     assert Milestone.objects.get().done_at is None
+
+
+def test_it_shows_a_goal_done_once_its_last_milestone_is_ticked(client, mentee, world):
+    client.force_login(mentee)
+    home_url = reverse("goals:relationship_home", args=[world.pair.pk])
+    assert "Not started" in text_of(client.get(home_url))
+
+    response = client.post(
+        reverse("goals:milestone_toggle", args=[world.milestone.pk]), {"done": "1"}, follow=True
+    )
+
+    assert "“Draft the talk” marked done. “Speak at the all-hands” is done, 100%." in flashed(
+        response
+    )
+    goal = response.context["home"].goals[0]
+    assert (goal.status, goal.progress) == ("done", 100)
+    assert 'aria-valuenow="100"' in text_of(response)
+    history = text_of(client.get(reverse("goals:goal_history", args=[world.goal.pk])))
+    assert "Draft the talk: done" in history
+
+
+def test_it_adds_renames_and_removes_milestones_from_the_goal_page(client, mentee, world):
+    client.force_login(mentee)
+    edit_url = reverse("goals:goal_edit", args=[world.goal.pk])
+    page = client.get(edit_url)
+    # Progress follows the milestones: it is not typed in.
+    assert "progress" not in page.context["form"].fields
+    assert "Progress follows the milestones: 0 of 1 done." in text_of(page)
+
+    client.post(
+        reverse("goals:milestone_add", args=[world.goal.pk]),
+        {"new-title": "Rehearse with Maya", "new-due_on": ""},
+    )
+    added = Milestone.objects.get(title="Rehearse with Maya")
+    client.post(
+        reverse("goals:milestone_edit", args=[added.pk]),
+        {f"m{added.pk}-title": "Rehearse twice"},
+    )
+    response = client.post(
+        reverse("goals:milestone_remove", args=[world.milestone.pk]), follow=True
+    )
+
+    assert "Step “Draft the talk” removed." in flashed(response)
+    assert [m.title for m in world.goal.milestones.all()] == ["Rehearse twice"]
+    page = text_of(response)
+    assert "Progress follows the milestones: 0 of 1 done." in page
+    assert "Draft the talk" not in page.split("Milestones", 1)[1]
+
+
+def test_it_says_what_is_wrong_with_an_empty_milestone(client, mentee, world):
+    client.force_login(mentee)
+
+    response = client.post(
+        reverse("goals:milestone_add", args=[world.goal.pk]), {"new-title": ""}, follow=True
+    )
+
+    assert "Say what the step is (and a valid date, if any)." in flashed(response)
+    assert world.goal.milestones.count() == 1
+
+
+def test_it_hands_a_goal_to_the_other_member(client, mentor, mentee, world):
+    client.force_login(mentee)
+    goal = world.goal
+    mentor_member = member_of(world.pair, mentor)
+
+    client.post(
+        reverse("goals:goal_edit", args=[goal.pk]),
+        {
+            "title": goal.title,
+            "measure": goal.measure,
+            "target_date": goal.target_date.isoformat(),
+            "owner": mentor_member.pk,
+            "status": goal.status,
+        },
+    )
+
+    assert Goal.objects.get(pk=goal.pk).owner == mentor_member
+    home = text_of(client.get(reverse("goals:relationship_home", args=[world.pair.pk])))
+    assert "Maya Mentor's goal" in home
+    history = text_of(client.get(reverse("goals:goal_history", args=[goal.pk])))
+    assert '<td role="cell" data-label="What">Owner</td>' in history
+    assert '<td role="cell" data-label="To">Maya Mentor</td>' in history
+
+
+def test_it_offers_only_the_relationships_members_as_owners(client, mentee, world, other_pair):
+    client.force_login(mentee)
+    stranger = other_pair.members.get(role="mentee")
+    goal = world.goal
+
+    response = client.post(
+        reverse("goals:goal_edit", args=[goal.pk]),
+        {
+            "title": goal.title,
+            "measure": goal.measure,
+            "target_date": goal.target_date.isoformat(),
+            "owner": stranger.pk,
+            "status": goal.status,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "owner" in response.context["form"].errors
+    assert "Dana Mentee" not in text_of(response)
+    assert Goal.objects.get(pk=goal.pk).owner == member_of(world.pair, response.wsgi_request.user)
 
 
 # --- Check-ins ------------------------------------------------------------------------------
@@ -461,6 +615,17 @@ def test_it_says_clearly_what_is_wrong_with_a_check_in(client, mentee, pair):
 
 def test_it_updates_goal_progress_from_a_check_in(client, mentee, world):
     client.force_login(mentee)
+    plain = services.goal_create(
+        relationship=world.pair,
+        owner=member_of(world.pair, mentee),
+        title="Read two books on leading",
+        measure="Two books read",
+        target_date=timezone.localdate() + dt.timedelta(days=90),
+        created_by=mentee,
+    )
+    form = client.get(reverse("goals:check_in_create", args=[world.pair.pk])).context["form"]
+    # The world's goal has a milestone: its progress follows it, not a number typed here.
+    assert [goal for goal, _ in form.goal_fields] == [plain]
 
     response = client.post(
         reverse("goals:check_in_create", args=[world.pair.pk]),
@@ -469,14 +634,14 @@ def test_it_updates_goal_progress_from_a_check_in(client, mentee, world):
             "duration_minutes": 60,
             "mode": "in_person",
             "summary": "Rehearsed the talk.",
-            f"goal_{world.goal.pk}": 40,
+            f"goal_{plain.pk}": 40,
             "private_note": "I was nervous.",
         },
     )
 
     check_in = CheckIn.objects.get(summary="Rehearsed the talk.")
     assert response["Location"].endswith(f"#check-in-{check_in.pk}")
-    assert Goal.objects.get(pk=world.goal.pk).progress == 40
+    assert Goal.objects.get(pk=plain.pk).progress == 40
     assert CheckInGoalProgress.objects.get().progress == 40
     assert PrivateNote.objects.get().check_in == check_in
 
@@ -559,6 +724,62 @@ def test_it_never_shows_a_private_note_to_anyone_but_its_author(
         assert "Shared summary." in page
         assert "SECRET-NOTE-7" not in page
         assert "SECRET-CHECK-IN-NOTE-9" not in page
+
+
+def test_it_lets_the_author_edit_and_delete_a_private_note(client, mentor, mentee, world):
+    note = services.private_note_add(author=mentor, relationship=world.pair, text="First draft.")
+    client.force_login(mentor)
+    home_url = reverse("goals:relationship_home", args=[world.pair.pk])
+    assert reverse("goals:private_note_edit", args=[note.pk]) in text_of(client.get(home_url))
+
+    saved = client.post(
+        reverse("goals:private_note_edit", args=[note.pk]),
+        {"text": "REWRITTEN-NOTE-3"},
+        follow=True,
+    )
+
+    assert "Private note saved. Only you can read it." in flashed(saved)
+    assert "REWRITTEN-NOTE-3" in text_of(saved)
+    assert "First draft." not in text_of(saved)
+    client.force_login(mentee)
+    assert "REWRITTEN-NOTE-3" not in text_of(client.get(home_url))
+
+    client.force_login(mentor)
+    deleted = client.post(reverse("goals:private_note_delete", args=[note.pk]), follow=True)
+    assert "Private note deleted." in flashed(deleted)
+    assert "REWRITTEN-NOTE-3" not in text_of(deleted)
+    assert not PrivateNote.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "persona", ["mentee", "coordinator", "other_member", "outsider", "admin_user"]
+)
+def test_it_answers_404_to_anyone_but_the_author_of_a_private_note(
+    request, client, persona, people, mentor, world
+):
+    note = services.private_note_add(author=mentor, relationship=world.pair, text="MINE-ONLY-5")
+    client.force_login(people.get(persona) or request.getfixturevalue(persona))
+    edit = reverse("goals:private_note_edit", args=[note.pk])
+    delete = reverse("goals:private_note_delete", args=[note.pk])
+    notifications = Notification.objects.count()
+
+    assert client.get(edit).status_code == 404
+    assert client.post(edit, {"text": "Overwritten."}).status_code == 404
+    assert client.post(delete).status_code == 404
+
+    assert PrivateNote.objects.get(pk=note.pk).text == "MINE-ONLY-5"
+    assert Notification.objects.count() == notifications
+
+
+def test_it_refuses_to_save_an_empty_private_note(client, mentor, world):
+    note = services.private_note_add(author=mentor, relationship=world.pair, text="Keep me.")
+    client.force_login(mentor)
+
+    response = client.post(reverse("goals:private_note_edit", args=[note.pk]), {"text": "  "})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["text"]
+    assert PrivateNote.objects.get(pk=note.pk).text == "Keep me."
 
 
 def test_it_shows_the_coordinator_no_write_forms(client, coordinator, world):

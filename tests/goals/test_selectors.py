@@ -161,7 +161,6 @@ def test_it_shows_who_signed_the_current_version(relationship, maya, mo, mentee)
         meeting_mode="video",
         duration_weeks=26,
     )
-    services.agreement_sign(agreement=agreement, member=maya, version=2)
 
     home = selectors.relationship_home(relationship=relationship, user=mentee)
 

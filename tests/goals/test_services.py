@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from goals import services
 from goals.models import (
@@ -162,20 +162,39 @@ def test_it_refuses_an_edit_made_on_a_stale_version(relationship, maya, mo):
     assert (agreement.text, agreement.version) == ("Maya's version.", 2)
 
 
-def test_it_emails_the_others_only_when_someone_had_signed_the_current_version(
-    relationship, maya, mo, mentee, mailoutbox, django_capture_on_commit_callbacks
+def test_it_counts_the_editor_as_signing_and_asks_the_others_on_every_edit(
+    relationship, maya, mo, mentor, mentee, mailoutbox, django_capture_on_commit_callbacks
 ):
     agreement = services.agreement_draft(relationship=relationship)
     with django_capture_on_commit_callbacks(execute=True):
         agreement = agreement_edit(agreement, maya, base_version=1)
-    assert mailoutbox == []
+
+    # Nobody had signed version 1: the partner is told all the same, and Maya has signed v2.
+    assert [m.to for m in mailoutbox] == [[mentee.email]]
+    assert mailoutbox[0].subject == "Your mentoring agreement changed: please read and sign again"
+    assert set(agreement.signatures.filter(version=2).values_list("member", flat=True)) == {maya.pk}
 
     services.agreement_sign(agreement=agreement, member=mo, version=2)
     with django_capture_on_commit_callbacks(execute=True):
-        agreement_edit(agreement, maya, base_version=2, text="Monthly, in person.")
+        agreement = agreement_edit(agreement, mo, base_version=2, text="Monthly, in person.")
 
-    assert [m.to for m in mailoutbox] == [[mentee.email]]
-    assert mailoutbox[0].subject == "Your mentoring agreement changed: please read and sign again"
+    assert [m.to for m in mailoutbox] == [[mentee.email], [mentor.email]]
+    assert set(agreement.signatures.filter(version=3).values_list("member", flat=True)) == {mo.pk}
+
+
+def test_it_refuses_an_agreement_edit_from_someone_outside_the_relationship(
+    relationship, other_relationship
+):
+    agreement = services.agreement_draft(relationship=relationship)
+    stranger = other_relationship.members.get(role="mentee")
+
+    with pytest.raises(ValidationError) as error:
+        agreement_edit(agreement, stranger, base_version=1, text="Not mine to change.")
+
+    assert message_of(error.value) == [services.NOT_A_MEMBER]
+    agreement.refresh_from_db()
+    assert agreement.version == 1
+    assert not AgreementSignature.objects.exists()
 
 
 def test_it_refuses_a_signature_on_a_stale_version_and_a_second_signature(relationship, maya, mo):
@@ -190,7 +209,8 @@ def test_it_refuses_a_signature_on_a_stale_version_and_a_second_signature(relati
 
     assert message_of(stale.value) == [services.AGREEMENT_SIGN_STALE.format(version=2)]
     assert message_of(twice.value) == [services.AGREEMENT_ALREADY_SIGNED]
-    assert AgreementSignature.objects.filter(agreement=agreement).count() == 1
+    # Maya signed version 2 by saving it, Mo once by hand.
+    assert AgreementSignature.objects.filter(agreement=agreement).count() == 2
 
 
 def test_it_no_longer_counts_an_earlier_signature_after_an_edit(relationship, maya, mo):
@@ -200,11 +220,11 @@ def test_it_no_longer_counts_an_earlier_signature_after_an_edit(relationship, ma
 
     agreement = agreement_edit(agreement, maya, base_version=1)
 
-    assert not agreement.signatures.filter(version=agreement.version).exists()
+    # Mo's signature of version 1 does not carry over; Maya signed version 2 by saving it.
+    signed = agreement.signatures.filter(version=agreement.version)
+    assert list(signed.values_list("member", flat=True)) == [maya.pk]
     services.agreement_sign(agreement=agreement, member=mo, version=2)
-    assert list(
-        agreement.signatures.filter(version=agreement.version).values_list("member", flat=True)
-    ) == [mo.pk]
+    assert set(signed.values_list("member", flat=True)) == {maya.pk, mo.pk}
 
 
 # --- Goals ----------------------------------------------------------------------------------
@@ -283,13 +303,202 @@ def test_it_puts_a_not_started_goal_on_track_once_it_has_progress(relationship, 
 def test_it_toggles_a_milestone(relationship, mo, mentee):
     milestone = goal_create(relationship, mo, mentee, milestones=("Draft",)).milestones.get()
 
-    services.milestone_toggle(milestone=milestone, done=True)
+    services.milestone_toggle(milestone=milestone, done=True, member=mo)
     milestone.refresh_from_db()
     assert milestone.done_at == NOW
 
-    services.milestone_toggle(milestone=milestone, done=False)
+    services.milestone_toggle(milestone=milestone, done=False, member=mo)
     milestone.refresh_from_db()
     assert milestone.done_at is None
+
+
+def history_of(goal) -> list[tuple[str, str, str]]:
+    return [(c.field, c.old_value, c.new_value) for c in goal.changes.order_by("pk")]
+
+
+def test_it_moves_a_goals_progress_and_status_with_its_milestones(relationship, mo, mentee):
+    goal = goal_create(relationship, mo, mentee, milestones=("Draft", "Rehearse", "Present"))
+    draft, rehearse, present = goal.milestones.order_by("pk")
+
+    services.milestone_toggle(milestone=draft, done=True, member=mo)
+    goal.refresh_from_db()
+    assert (goal.status, goal.progress) == ("on_track", 33)
+
+    services.milestone_toggle(milestone=rehearse, done=True, member=mo)
+    services.milestone_toggle(milestone=present, done=True, member=mo)
+    goal.refresh_from_db()
+    assert (goal.status, goal.progress) == ("done", 100)
+
+    services.milestone_toggle(milestone=present, done=False, member=mo)
+    goal.refresh_from_db()
+    assert (goal.status, goal.progress) == ("on_track", 66)
+    # Every tick, and every move of progress and status, is in the history, by its author.
+    assert history_of(goal) == [
+        ("milestone", "Draft: not done", "Draft: done"),
+        ("progress", "0", "33"),
+        ("status", "not_started", "on_track"),
+        ("milestone", "Rehearse: not done", "Rehearse: done"),
+        ("progress", "33", "66"),
+        ("milestone", "Present: not done", "Present: done"),
+        ("progress", "66", "100"),
+        ("status", "on_track", "done"),
+        ("milestone", "Present: done", "Present: not done"),
+        ("status", "done", "on_track"),
+        ("progress", "100", "66"),
+    ]
+    assert set(goal.changes.values_list("changed_by", flat=True)) == {mentee.pk}
+
+
+def test_it_records_nothing_when_a_milestone_is_ticked_twice(relationship, mo, mentee):
+    milestone = goal_create(relationship, mo, mentee, milestones=("Draft",)).milestones.get()
+
+    services.milestone_toggle(milestone=milestone, done=True, member=mo)
+    services.milestone_toggle(milestone=milestone, done=True, member=mo)
+
+    assert GoalChange.objects.filter(field="milestone").count() == 1
+
+
+def test_it_adds_edits_and_removes_milestones_after_the_goal_is_set(relationship, mo, mentee):
+    goal = goal_create(relationship, mo, mentee, milestones=("Draft",))
+    services.milestone_toggle(milestone=goal.milestones.get(), done=True, member=mo)
+    goal.refresh_from_db()
+    assert goal.status == "done"
+
+    # A new step reopens a done goal.
+    added = services.milestone_add(
+        goal=goal, member=mo, title="  Rehearse  ", due_on=TODAY + dt.timedelta(days=7)
+    )
+    goal.refresh_from_db()
+    assert (goal.status, goal.progress) == ("on_track", 50)
+    assert added.title == "Rehearse"
+
+    services.milestone_update(milestone=added, member=mo, title="Rehearse twice", due_on=None)
+    added.refresh_from_db()
+    assert (added.title, added.due_on) == ("Rehearse twice", None)
+
+    # Removing the one step not done leaves every remaining step done: the goal is done.
+    services.milestone_remove(milestone=added, member=mo)
+    goal.refresh_from_db()
+    assert (goal.status, goal.progress) == ("done", 100)
+    due = (TODAY + dt.timedelta(days=7)).isoformat()
+    assert [c for c in history_of(goal) if c[0] == "milestone"] == [
+        ("milestone", "Draft: not done", "Draft: done"),
+        ("milestone", "", f"Rehearse (due {due})"),
+        ("milestone", f"Rehearse (due {due})", "Rehearse twice"),
+        ("milestone", "Rehearse twice", ""),
+    ]
+
+
+def test_it_keeps_the_progress_when_the_last_milestone_is_removed(relationship, mo, mentee):
+    goal = goal_create(relationship, mo, mentee, milestones=("Draft", "Rehearse"))
+    draft, rehearse = goal.milestones.order_by("pk")
+    services.milestone_toggle(milestone=draft, done=True, member=mo)
+    services.milestone_remove(milestone=rehearse, member=mo)
+    goal.refresh_from_db()
+    assert (goal.status, goal.progress) == ("done", 100)
+
+    services.milestone_remove(milestone=draft, member=mo)
+
+    goal.refresh_from_db()
+    assert (goal.status, goal.progress) == ("done", 100)
+    assert not goal.milestones.exists()
+
+
+def test_it_refuses_milestone_changes_from_outside_the_relationship(
+    relationship, other_relationship, mo, mentee
+):
+    goal = goal_create(relationship, mo, mentee, milestones=("Draft",))
+    milestone = goal.milestones.get()
+    stranger = other_relationship.members.get(role="mentor")
+
+    for attempt in (
+        lambda: services.milestone_toggle(milestone=milestone, done=True, member=stranger),
+        lambda: services.milestone_add(goal=goal, title="Mine now", member=stranger),
+        lambda: services.milestone_update(milestone=milestone, title="X", member=stranger),
+        lambda: services.milestone_remove(milestone=milestone, member=stranger),
+    ):
+        with pytest.raises(ValidationError) as error:
+            attempt()
+        assert message_of(error.value) == [services.NOT_A_MEMBER]
+
+    assert [(m.title, m.done_at) for m in goal.milestones.all()] == [("Draft", None)]
+    assert not GoalChange.objects.exists()
+
+
+def test_it_refuses_an_empty_milestone(relationship, mo, mentee):
+    goal = goal_create(relationship, mo, mentee)
+
+    with pytest.raises(ValidationError) as error:
+        services.milestone_add(goal=goal, title="   ", member=mo)
+
+    assert error.value.message_dict == {"title": [services.MILESTONE_TITLE_EMPTY]}
+    assert not goal.milestones.exists()
+
+
+def test_it_hands_a_goal_to_another_member_with_history(relationship, maya, mo, mentee):
+    goal = goal_create(relationship, mo, mentee)
+
+    goal = services.goal_update(goal=goal, changed_by=mentee, owner=maya)
+
+    assert goal.owner == maya
+    assert history_of(goal) == [("owner", "Mo Mentee", "Maya Mentor")]
+
+
+def test_it_refuses_to_hand_a_goal_to_someone_outside_the_relationship(
+    relationship, other_relationship, mo, mentee
+):
+    goal = goal_create(relationship, mo, mentee)
+
+    with pytest.raises(ValidationError) as error:
+        services.goal_update(
+            goal=goal, changed_by=mentee, owner=other_relationship.members.get(role="mentee")
+        )
+
+    assert error.value.message_dict == {"owner": [services.OWNER_NOT_A_MEMBER]}
+    goal.refresh_from_db()
+    assert goal.owner == mo
+
+
+# --- Private notes --------------------------------------------------------------------------
+
+
+def test_it_lets_the_author_rewrite_and_delete_a_private_note(relationship, mentee):
+    note = services.private_note_add(author=mentee, relationship=relationship, text="First.")
+
+    services.private_note_update(note=note, author=mentee, text="  Second thoughts.  ")
+    note.refresh_from_db()
+    assert note.text == "Second thoughts."
+
+    services.private_note_delete(note=note, author=mentee)
+    assert not PrivateNote.objects.exists()
+
+
+def test_it_refuses_an_empty_rewrite_of_a_private_note(relationship, mentee):
+    note = services.private_note_add(author=mentee, relationship=relationship, text="Keep me.")
+
+    with pytest.raises(ValidationError):
+        services.private_note_update(note=note, author=mentee, text="   ")
+
+    note.refresh_from_db()
+    assert note.text == "Keep me."
+
+
+@pytest.mark.parametrize("who", ["mentor", "coordinator", "admin_user"])
+def test_it_lets_nobody_but_the_author_change_a_private_note(
+    request, relationship, mentee, who, mailoutbox, django_capture_on_commit_callbacks
+):
+    note = services.private_note_add(author=mentee, relationship=relationship, text="Mine.")
+    someone = request.getfixturevalue(who)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with pytest.raises(PermissionDenied):
+            services.private_note_update(note=note, author=someone, text="Overwritten.")
+        with pytest.raises(PermissionDenied):
+            services.private_note_delete(note=note, author=someone)
+
+    note.refresh_from_db()
+    assert note.text == "Mine."
+    assert mailoutbox == []
 
 
 # --- Check-ins ------------------------------------------------------------------------------
