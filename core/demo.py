@@ -28,7 +28,7 @@ from goals.models import (
     SurveyAnswer,
     SurveyResponse,
 )
-from goals.selectors import REFLECTION_PROMPTS
+from goals.selectors import reflection_prompts_for
 from goals.services import agreement_draft
 from matching.models import Relationship, RelationshipMember
 from programs.models import (
@@ -106,10 +106,18 @@ LOCATIONS = [
     ("Bangalore", "Asia/Kolkata"),
     ("Sydney", "Australia/Sydney"),
 ]
+# One first name per person (the mentors' first, then the mentees'), so no two demo people are
+# confused for each other: a pair never shares a first name.
 FIRST_NAMES = (
     "Aisha Ben Carmen Dmitri Elena Farid Grace Hiro Ines Jonas Kemi Liam Maya Nikhil Olga "
     "Pedro Quinn Rosa Samir Tess Umar Vera Wei Ximena Yusuf Zoe Amara Bruno Chloe Diego "
-    "Esther Felix Gita Hugo Ingrid Jamal Keiko Luca Mei Noah"
+    "Esther Felix Gita Hugo Ingrid Jamal Keiko Luca Mei Noah "
+    "Abena Arjun Beatriz Callum Dalia Emeka Fatima Gabriel Hana Ivan Jasmine Kofi Leila Mateo "
+    "Nadia Oscar Priya Rafael Sana Tomas Uma Viktor Wanjiru Xavier Yara Zain Alice Bilal "
+    "Camila Daniel Eun-ji Finn Giulia Hassan Isla Jorge Kavya Lars Mariam Nils Oluwaseun Paula "
+    "Ravi Sofia Thabo Ulla Valentina William Yuki Zara Anika Boris Clara Dev Elif Filipe Hannah "
+    "Ibrahim Julia Kai Lucia Marco Nora Omar Pilar Rahul Sven Tariq Ursula Vikram Astrid Chidi "
+    "Daria Ethan Freya Goran Helena Jun Kamala Leon"
 ).split()
 LAST_NAMES = (
     "Okafor Schmidt Silva Ivanova Haddad Tanaka Nguyen Larsen Mensah Costa Novak Kowalski "
@@ -125,12 +133,42 @@ GOALS = [
     "Give feedback that is honest and kind",
     "Think more strategically about my team's roadmap",
 ]
-HOPES = [
+# Peers are experienced leaders (the demo's peers are mentors too): goals of the role they hold.
+PEER_GOALS = [
+    "Lead my team through a reorganisation",
+    "Delegate more so I can think further ahead",
+    "Handle conflict between two of my direct reports",
+    "Build a stronger network across departments",
+    "Give candid feedback to experienced people",
+    "Make good decisions faster with incomplete information",
+    "Prepare a successor for my role",
+    "Influence senior stakeholders without authority",
+]
+# What each role hopes for, in its own voice. The lists keep equal lengths (GOALS and PEER_GOALS
+# too), so a seeded draw lands in the same place whichever list a role draws from.
+MENTEE_HOPES = [
     "A sounding board outside my reporting line.",
     "Honest feedback and a few practical habits.",
     "To understand how decisions are made at senior level.",
     "Someone who has made the same move I want to make.",
 ]
+MENTOR_HOPES = [
+    "To pass on what I learned the hard way, and see the organisation through newer eyes.",
+    "To get better at listening and asking questions instead of giving answers.",
+    "To help someone grow into a role I once found hard.",
+    "To learn from someone earlier in their career as much as I share.",
+]
+PEER_HOPES = [
+    "To compare notes with someone facing the same challenges.",
+    "Honest feedback from a peer who knows the pressures of the role.",
+    "To swap practices that work and build a network across departments.",
+    "A safe place to test ideas before I take them to my team.",
+]
+HOPES: dict[str, list[str]] = {
+    Enrolment.Role.MENTEE: MENTEE_HOPES,
+    Enrolment.Role.MENTOR: MENTOR_HOPES,
+    Enrolment.Role.PEER: PEER_HOPES,
+}
 AVAILABILITY = [
     "Tuesday and Thursday afternoons",
     "Monday mornings",
@@ -162,7 +200,7 @@ class DemoSummary:
 
 
 def _person_name(index: int) -> str:
-    return f"{FIRST_NAMES[index % len(FIRST_NAMES)]} {LAST_NAMES[(index * 7) % len(LAST_NAMES)]}"
+    return f"{FIRST_NAMES[index]} {LAST_NAMES[(index * 7) % len(LAST_NAMES)]}"
 
 
 def _demo_user(
@@ -265,8 +303,10 @@ def _enrol(
             if user.email in DEMO_LOGINS or rng.random() < 0.85
             else Enrolment.Status.APPLIED,
             "capacity": capacity,
-            "development_goals": rng.choice(GOALS) if role != Enrolment.Role.MENTOR else "",
-            "hopes": rng.choice(HOPES),
+            "development_goals": ""
+            if role == Enrolment.Role.MENTOR
+            else rng.choice(PEER_GOALS if role == Enrolment.Role.PEER else GOALS),
+            "hopes": rng.choice(HOPES[role]),
             "availability": rng.choice(AVAILABILITY),
             "prefers_other_department": rng.random() < 0.4,
             "prefers_same_time_zone": rng.random() < 0.25,
@@ -492,7 +532,7 @@ def _running_cohort(
             status=Enrolment.Status.APPROVED,
             capacity=2 if role == Enrolment.Role.MENTOR else None,
             development_goals=rng.choice(GOALS) if role == Enrolment.Role.MENTEE else "",
-            hopes=rng.choice(HOPES),
+            hopes=rng.choice(HOPES[role]),
             availability=rng.choice(AVAILABILITY),
         )
         for users, role in ((mentors, Enrolment.Role.MENTOR), (mentees, Enrolment.Role.MENTEE))
@@ -752,7 +792,9 @@ def _running_journal(
             author=mentee,
             relationship=relationship,
             stage=Reflection.Stage.START,
-            prompt=REFLECTION_PROMPTS[Reflection.Stage.START][0],
+            prompt=reflection_prompts_for(
+                role=RelationshipMember.Role.MENTEE, stage=Reflection.Stage.START
+            )[0],
             text="Someone who asks the question I am avoiding, and who has led a team through "
             "a reorganisation.",
             shared=True,
@@ -761,7 +803,9 @@ def _running_journal(
             author=mentee,
             relationship=relationship,
             stage=Reflection.Stage.MIDDLE,
-            prompt=REFLECTION_PROMPTS[Reflection.Stage.MIDDLE][0],
+            prompt=reflection_prompts_for(
+                role=RelationshipMember.Role.MENTEE, stage=Reflection.Stage.MIDDLE
+            )[0],
             text="The feedback on my presentation stung at first. I slowed down, cut half the "
             "slides, and the second run went much better.",
         ),
@@ -769,7 +813,9 @@ def _running_journal(
             author=mentor,
             relationship=relationship,
             stage=Reflection.Stage.MIDDLE,
-            prompt=REFLECTION_PROMPTS[Reflection.Stage.MIDDLE][2],
+            prompt=reflection_prompts_for(
+                role=RelationshipMember.Role.MENTOR, stage=Reflection.Stage.MIDDLE
+            )[2],
             text="Explaining how I prepare for budget meetings made me notice habits I had "
             "never written down.",
             shared=True,

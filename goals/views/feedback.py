@@ -116,7 +116,7 @@ def reflections(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     stage = selectors.reflection_stage_for(relationship)
     form = ReflectionForm(
         request.POST if request.method == "POST" else None,
-        prompts=selectors.REFLECTION_PROMPTS[stage],
+        prompts=selectors.reflection_prompts_for(role=member.role, stage=stage),
     )
     if request.method == "POST" and form.is_valid():
         try:

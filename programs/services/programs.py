@@ -14,6 +14,7 @@ from accounts.services import submission_claim, submission_record
 from programs.models import (
     COORDINATORS_GROUP,
     COORDINATORS_GROUP_PERMISSIONS,
+    FeedbackQuestion,
     Program,
 )
 from programs.rules import (
@@ -40,6 +41,34 @@ def coordinators_group_ensure() -> Group:
     return group
 
 
+# Every new program's midpoint and final survey, so its first cohort is asked something; the
+# coordinator edits them like any others. What a mentoring program wants to know: whether the
+# meetings are useful, whether goals move, what helps and what to change, and whether people
+# would recommend it (the dashboards' "Would recommend" reads a scale question saying
+# "recommend"). Asked of everyone, so they suit every kind of program, peers and circles too.
+# Read by the coordinator only (FeedbackQuestion.VisibleTo): people answer plainly, and the
+# written answers feed the close-out report's "what people said they gained".
+DEFAULT_FEEDBACK_QUESTIONS: tuple[tuple[str, str], ...] = (
+    ("How useful have your meetings been?", FeedbackQuestion.AnswerKind.SCALE),
+    (
+        "How much progress have you made on the goals you set together?",
+        FeedbackQuestion.AnswerKind.SCALE,
+    ),
+    (
+        "What has helped you most so far, and what have you gained?",
+        FeedbackQuestion.AnswerKind.TEXT,
+    ),
+    (
+        "What would you change to make the rest of the program more useful?",
+        FeedbackQuestion.AnswerKind.TEXT,
+    ),
+    (
+        "How likely are you to recommend this program to a colleague?",
+        FeedbackQuestion.AnswerKind.SCALE,
+    ),
+)
+
+
 def _settings_checked(settings: ProgramSettings) -> ProgramSettings:
     """Refuse a setting the program does not have, rather than ignore a misspelt one."""
     unknown = sorted(set(settings) - set(PROGRAM_SETTINGS_FIELDS))
@@ -56,12 +85,27 @@ def program_create(
     **settings: Unpack[ProgramSettings],
 ) -> Program:
     """Create a program (a setting not passed takes the model's default); its creator becomes its
-    first coordinator. The same form sent twice makes one (`submission_token`)."""
+    first coordinator, and it starts with the DEFAULT_FEEDBACK_QUESTIONS for its surveys. The
+    same form sent twice makes one (`submission_token`)."""
     submission_claim(user=created_by, token=submission_token, model=Program)
     program = Program(**_settings_checked(settings))
     program.full_clean()
     program.save()
     program.coordinators.add(created_by)
+    questions = [
+        FeedbackQuestion(
+            program=program,
+            text=text,
+            answer_kind=answer_kind,
+            asked_of=FeedbackQuestion.AskedOf.EVERYONE,
+            visible_to=FeedbackQuestion.VisibleTo.COORDINATOR,
+            position=position,
+        )
+        for position, (text, answer_kind) in enumerate(DEFAULT_FEEDBACK_QUESTIONS)
+    ]
+    for question in questions:
+        question.full_clean()
+    FeedbackQuestion.objects.bulk_create(questions)
     submission_record(user=created_by, token=submission_token, created=program)
     return program
 

@@ -63,6 +63,43 @@ def test_it_seeds_a_believable_demo_organisation_once(client):
     assert client.login(email=f"mentee{DEMO}", password="demo-password") is True
 
 
+def test_it_gives_every_demo_person_their_own_name_and_words_that_fit_their_role():
+    call_command("seed_demo", stdout=io.StringIO())
+
+    names = list(User.objects.filter(email__endswith=DEMO).values_list("display_name", flat=True))
+    first_names = [name.split()[0] for name in names]
+    assert len(set(first_names)) == len(names), "two demo people share a first name"
+    mentor = User.objects.get(email=f"mentor{DEMO}")
+    mentee = User.objects.get(email=f"mentee{DEMO}")
+    assert mentor.display_name.split()[0] != mentee.display_name.split()[0]
+
+    # What people wrote when they enrolled is in their role's voice: no mentor hopes for "someone
+    # who has made the same move I want to make", no peer (a senior leader) asks to prepare for a
+    # first manager role.
+    by_role: dict[str, set[str]] = {}
+    for role, hopes in Enrolment.objects.filter(user__email__endswith=DEMO).values_list(
+        "role", "hopes"
+    ):
+        by_role.setdefault(role, set()).add(hopes)
+    assert set(by_role) == {"mentor", "mentee", "peer"}
+    assert not by_role["mentor"] & by_role["mentee"]
+    assert not by_role["peer"] & (by_role["mentee"] | by_role["mentor"])
+    mentor_hopes = Enrolment.objects.filter(user=mentor).values_list("hopes", flat=True)
+    assert not any("senior level" in h or "the same move I want" in h for h in mentor_hopes)
+    peer_goals = set(
+        Enrolment.objects.filter(role="peer", user__email__endswith=DEMO).values_list(
+            "development_goals", flat=True
+        )
+    )
+    mentee_goals = set(
+        Enrolment.objects.filter(role="mentee", user__email__endswith=DEMO).values_list(
+            "development_goals", flat=True
+        )
+    )
+    assert "" not in peer_goals
+    assert not peer_goals & mentee_goals
+
+
 def test_it_seeds_a_cohort_under_way_with_months_of_history(client):
     call_command("seed_demo", stdout=io.StringIO())
 

@@ -16,7 +16,7 @@ from goals import services
 from goals.models import CheckIn, Pulse, Reflection, SurveyAnswer, SurveyResponse
 from matching.models import Relationship, RelationshipMember
 from programs.models import Cohort, FeedbackQuestion
-from tests.factories import RelationshipFactory, UserFactory
+from tests.factories import RelationshipFactory, RelationshipMemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -279,6 +279,54 @@ def test_it_keeps_a_new_reflection_private_unless_shared(client, mentee, mentor,
     partner_page = client.get(url).content.decode()
     assert "For us both." in partner_page
     assert "Kept to myself." not in partner_page
+
+
+def test_it_asks_the_mentor_a_mentors_questions_not_a_mentees(client, mentor, mentee, pair):
+    url = reverse("goals:reflections", args=[pair.pk])
+    client.force_login(mentor)
+    mentor_page = client.get(url).content.decode()
+    assert "What do you hope to pass on in this relationship" in mentor_page
+    assert "qualities do you look for in a mentor" not in mentor_page
+    home = client.get(reverse("goals:relationship_home", args=[pair.pk])).content.decode()
+    assert "What do you hope to pass on in this relationship" in home
+
+    # The mentor's prompt is one they may pick, and the entry keeps it.
+    prompt = "How will you give your mentee room to create themselves, rather than a copy of you?"
+    response = client.post(url, {"prompt": prompt, "text": "By asking more than I tell."})
+    assert response.status_code == 302, response.context["form"].errors
+    assert Reflection.objects.get().prompt == prompt
+
+    client.force_login(mentee)
+    mentee_page = client.get(url).content.decode()
+    assert "qualities do you look for in a mentor" in mentee_page
+    assert "What do you hope to pass on" not in mentee_page
+
+
+def test_it_asks_the_mentor_about_feedback_given_in_the_middle(client, mentor, mentee, pair):
+    pair.started_at = timezone.now() - dt.timedelta(days=120)  # past a third of the cohort
+    pair.save()
+    url = reverse("goals:reflections", args=[pair.pk])
+    client.force_login(mentor)
+    page = client.get(url).content.decode()
+    assert "a time you gave your mentee critical feedback" in page
+    assert "critical feedback from your mentor" not in page
+    client.force_login(mentee)
+    assert "critical feedback from your mentor" in client.get(url).content.decode()
+
+
+def test_it_asks_peers_about_learning_from_each_other(client, cohort):
+    peers = RelationshipFactory(cohort=cohort, mentor=False, mentee=False)
+    first, _ = (
+        RelationshipMemberFactory(relationship=peers, role=RelationshipMember.Role.PEER)
+        for _ in range(2)
+    )
+    client.force_login(first.enrolment.user)
+    page = client.get(reverse("goals:reflections", args=[peers.pk])).content.decode()
+    assert "What experience could you offer your peers" in page
+    assert (
+        "mentor"
+        not in re.sub(r"<[^>]+>", "", page.split('id="write-title"')[1].split("</form>")[0]).lower()
+    )
 
 
 def test_it_lets_the_author_share_and_unshare(client, mentee, mentor, pair, reflection):
