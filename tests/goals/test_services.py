@@ -171,7 +171,9 @@ def test_it_counts_the_editor_as_signing_and_asks_the_others_on_every_edit(
 
     # Nobody had signed version 1: the partner is told all the same, and Maya has signed v2.
     assert [m.to for m in mailoutbox] == [[mentee.email]]
-    assert mailoutbox[0].subject == "Your mentoring agreement changed: please read and sign again"
+    assert (
+        mailoutbox[0].subject == "Your mentoring agreement changed: please read and sign version 2"
+    )
     assert set(agreement.signatures.filter(version=2).values_list("member", flat=True)) == {maya.pk}
 
     services.agreement_sign(agreement=agreement, member=mo, version=2)
