@@ -541,6 +541,7 @@ class BulkJob(models.Model):
     class Kind(models.TextChoices):
         PUBLISH = "publish", "Publishing matches"
         INVITE = "invite", "Emailing invitations"
+        APPROVE = "approve", "Approving people"
 
     class Status(models.TextChoices):
         QUEUED = "queued", "Queued"

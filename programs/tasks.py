@@ -3,6 +3,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from programs.services.announcements import announcement_deliver
+from programs.services.approvals import enrolment_approve_job_execute
 from programs.services.invitations import invitation_job_execute
 from programs.services.jobs import bulk_job_resume_stale
 
@@ -26,6 +27,13 @@ def announcement_deliver_task(*, announcement_id: int) -> str:
 )
 def invitation_job_execute_task(*, job_id: int) -> str:
     return invitation_job_execute(job_id=job_id).status
+
+
+@shared_task(
+    acks_late=True, soft_time_limit=BULK_JOB_TIME_LIMIT, time_limit=BULK_JOB_TIME_LIMIT + 60
+)
+def enrolment_approve_job_execute_task(*, job_id: int) -> str:
+    return enrolment_approve_job_execute(job_id=job_id).status
 
 
 @shared_task

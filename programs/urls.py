@@ -40,6 +40,11 @@ urlpatterns = [
     # Coordinators: people in a cohort
     path("cohorts/<int:pk>/people/", enrolments.enrolment_list, name="enrolment_list"),
     path(
+        "cohorts/<int:pk>/people/approve-all/",
+        enrolments.enrolment_approve_all,
+        name="enrolment_approve_all",
+    ),
+    path(
         "cohorts/<int:pk>/people/status/",
         enrolments.enrolment_bulk_status,
         name="enrolment_bulk_status",

@@ -57,6 +57,14 @@ from programs.services.announcements import (
     announcement_create,
     announcement_deliver,
 )
+from programs.services.approvals import (
+    APPROVE_ALL_COUNT_CHANGED,
+    APPROVE_ALL_NOBODY,
+    ENROLMENT_APPROVE_BATCH_SIZE,
+    enrolment_approve_all_counts,
+    enrolment_approve_all_start,
+    enrolment_approve_job_execute,
+)
 from programs.services.cohorts import (
     cohort_clone,
     cohort_create,
@@ -121,6 +129,8 @@ from programs.services.vocabulary import (
 __all__ = [
     "ANNOUNCEMENT_NOBODY",
     "APPLICATIONS_CLOSED",
+    "APPROVE_ALL_COUNT_CHANGED",
+    "APPROVE_ALL_NOBODY",
     "COHORT_CLONE_ONLY_CLOSED",
     "COHORT_NEEDS_MENTORS_AND_MENTEES",
     "COHORT_NEEDS_PUBLISHED_MATCHES",
@@ -132,6 +142,7 @@ __all__ = [
     "COMPETENCY_MERGE_INTO_ITSELF",
     "COORDINATOR_SETTABLE_STATUSES",
     "ENROLMENT_ALREADY_EXISTS",
+    "ENROLMENT_APPROVE_BATCH_SIZE",
     "ENROLMENT_EDIT_CLOSED",
     "ENROLMENT_STATUS_NOT_SETTABLE",
     "ENROLMENT_WITHDRAWN_IS_FINAL",
@@ -180,6 +191,9 @@ __all__ = [
     "competency_terms_resolve",
     "coordinators_group_ensure",
     "enrolment_apply",
+    "enrolment_approve_all_counts",
+    "enrolment_approve_all_start",
+    "enrolment_approve_job_execute",
     "enrolment_edit_problem",
     "enrolment_set_status",
     "enrolment_update_details",

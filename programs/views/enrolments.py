@@ -17,9 +17,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from common.forms import service_error_text
+from accounts.services import ALREADY_SAVED, AlreadySubmittedError
+from common.forms import service_error_text, submission_token_of
 from common.http import AuthenticatedHttpRequest
 from programs import services
 from programs.forms.coordination import (
@@ -152,6 +153,62 @@ def enrolment_bulk_status(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
             request, services.ENROLMENT_WITHDRAWN_IS_FINAL.format(count=result.skipped_withdrawn)
         )
     return redirect(back)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enrolment_approve_all(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Approve everyone the list's filter (in the query string) matches, every page of it: the
+    page states the count and the filter, and confirming queues a job with a progress bar."""
+    cohort = _cohort_for(request, pk)
+    roles = services.program_roles(cohort.program)
+    filter_form = EnrolmentFilterForm(request.GET or None, roles=roles)
+    filters = filter_form.filters()
+    query = request.GET.copy()
+    query.pop("page", None)
+    list_url = reverse("programs:enrolment_list", args=[cohort.pk])
+    back = f"{list_url}?{query.urlencode()}" if query else list_url
+    if request.method == "POST":
+        try:
+            expected = int(request.POST.get("expected", ""))
+        except ValueError:
+            expected = None
+        try:
+            job = services.enrolment_approve_all_start(
+                cohort=cohort,
+                started_by=request.user,
+                **filters,
+                expected_count=expected,
+                next_url=back,
+                submission_token=submission_token_of(request.POST),
+            )
+        except AlreadySubmittedError as first:
+            messages.info(request, ALREADY_SAVED)
+            return redirect("programs:job_detail", pk=first.created.pk)
+        except ValidationError as error:
+            messages.error(request, service_error_text(error))
+        else:
+            return redirect("programs:job_detail", pk=job.pk)
+    counts = services.enrolment_approve_all_counts(cohort=cohort, **filters)
+    shown = []
+    if filters["role"]:
+        shown.append(("Role", str(Enrolment.Role(filters["role"]).label)))
+    if filters["status"]:
+        shown.append(("Status", str(Enrolment.Status(filters["status"]).label)))
+    if filters["search"]:
+        shown.append(("Search", f"“{filters['search']}”"))
+    return render(
+        request,
+        "programs/enrolment_approve_all.html",
+        {
+            "cohort": cohort,
+            "program": cohort.program,
+            "counts": counts,
+            "to_approve": counts["total"] - counts["approved"] - counts["withdrawn"],
+            "filters_shown": shown,
+            "back": back,
+        },
+    )
 
 
 @login_required

@@ -36,7 +36,14 @@ from goals.models import (
 )
 from matching.models import MatchExclusion, MatchRun, MentorRequest, Relationship
 from notifications.models import Notification
-from programs.models import Announcement, Cohort, Enrolment, FeedbackQuestion, ParticipantImport
+from programs.models import (
+    Announcement,
+    BulkJob,
+    Cohort,
+    Enrolment,
+    FeedbackQuestion,
+    ParticipantImport,
+)
 from programs.models import Program as ProgramModel
 from programs.services import coordinators_group_ensure
 from tests.factories import (
@@ -307,6 +314,15 @@ def announcement(client: Client, get: Get) -> Form:
     )
 
 
+def approve_all(client: Client, get: Get) -> Form:
+    """Approving everyone a filter matches: the confirmation page queues one job."""
+    cohort = get("cohort")
+    EnrolmentFactory(cohort=cohort, status=Enrolment.Status.APPLIED)
+    client.force_login(get("coordinator"))
+    url = reverse("programs:enrolment_approve_all", args=[cohort.pk]) + "?status=applied"
+    return Form(url, lambda: {"expected": "1"}, BulkJob.objects.count)
+
+
 CREATE_FORMS = [
     goal,
     check_in,
@@ -324,6 +340,7 @@ CREATE_FORMS = [
     participant_import,
     application,
     announcement,
+    approve_all,
 ]
 
 

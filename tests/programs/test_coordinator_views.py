@@ -208,6 +208,7 @@ ENDPOINTS: dict[str, tuple[str, str, Any, Any]] = {
         lambda w: {"ids": [w.applicant.pk], "status": Enrolment.Status.DECLINED},
     ),
     "enrolment_export csv": ("enrolment_export", "get", lambda w: [w.cohort.pk, "csv"], None),
+    "enrolment_approve_all": ("enrolment_approve_all", "get", lambda w: [w.cohort.pk], None),
 }
 
 
