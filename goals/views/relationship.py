@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 
@@ -405,26 +406,40 @@ def milestone_toggle(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     return redirect(_home_url(milestone.goal.relationship, f"goal-{milestone.goal_id}"))
 
 
+MILESTONE_FORM_ERROR = "Say what the step is (and a valid date, if any)."
+
+
+def _milestone_form_apply(
+    request: AuthenticatedHttpRequest,
+    form: MilestoneForm,
+    save: Callable[[str, dt.date | None], object],
+    done: str,
+) -> None:
+    """Validate a milestone's form, save it through `save(title, due_on)` and say how it went."""
+    if not form.is_valid():
+        messages.error(request, MILESTONE_FORM_ERROR)
+        return
+    try:
+        save(form.cleaned_data["title"], form.cleaned_data["due_on"])
+    except ValidationError as error:
+        messages.error(request, service_error_text(error))
+    else:
+        messages.success(request, done)
+
+
 @login_required
 @require_POST
 def milestone_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     goal = _goal(request, pk)
     member = _member(request, goal.relationship)
-    form = MilestoneForm(request.POST, prefix="new")
-    if not form.is_valid():
-        messages.error(request, "Say what the step is (and a valid date, if any).")
-    else:
-        try:
-            services.milestone_add(
-                goal=goal,
-                member=member,
-                title=form.cleaned_data["title"],
-                due_on=form.cleaned_data["due_on"],
-            )
-        except ValidationError as error:
-            messages.error(request, service_error_text(error))
-        else:
-            messages.success(request, "Step added. The goal's progress counts it.")
+    _milestone_form_apply(
+        request,
+        MilestoneForm(request.POST, prefix="new"),
+        lambda title, due_on: services.milestone_add(
+            goal=goal, member=member, title=title, due_on=due_on
+        ),
+        "Step added. The goal's progress counts it.",
+    )
     return redirect(_goal_edit_url(goal.pk))
 
 
@@ -432,21 +447,14 @@ def milestone_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def milestone_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     milestone, member = _milestone(request, pk)
-    form = MilestoneForm(request.POST, prefix=f"m{milestone.pk}")
-    if not form.is_valid():
-        messages.error(request, "Say what the step is (and a valid date, if any).")
-    else:
-        try:
-            services.milestone_update(
-                milestone=milestone,
-                member=member,
-                title=form.cleaned_data["title"],
-                due_on=form.cleaned_data["due_on"],
-            )
-        except ValidationError as error:
-            messages.error(request, service_error_text(error))
-        else:
-            messages.success(request, "Step saved.")
+    _milestone_form_apply(
+        request,
+        MilestoneForm(request.POST, prefix=f"m{milestone.pk}"),
+        lambda title, due_on: services.milestone_update(
+            milestone=milestone, member=member, title=title, due_on=due_on
+        ),
+        "Step saved.",
+    )
     return redirect(_goal_edit_url(milestone.goal_id))
 
 
