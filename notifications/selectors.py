@@ -22,10 +22,6 @@ def notification_list_for(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=user).order_by("-created_at", "-pk")
 
 
-def notification_unread_count(*, user: User) -> int:
-    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
-
-
 def notification_todo_list_for(*, user: User, limit: int = 5) -> list[Notification]:
     """What the home page lists as a person's to-dos: their own notifications, the unread ones
     first, then newest first, at most `limit`."""
